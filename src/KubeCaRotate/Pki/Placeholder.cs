@@ -1,0 +1,1 @@
+namespace KubeCaRotate.Pki; internal static class Placeholder {}
