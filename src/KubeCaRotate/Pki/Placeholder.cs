@@ -1,1 +1,0 @@
-namespace KubeCaRotate.Pki; internal static class Placeholder {}
