@@ -1,1 +1,1 @@
-return 0;
+return KubeCaRotate.Cli.CliApp.Run(args);

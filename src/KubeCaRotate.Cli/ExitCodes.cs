@@ -1,0 +1,17 @@
+namespace KubeCaRotate.Cli;
+
+/// <summary>The tool's exit codes; documented in the README. Scripts rely on them: never renumber.</summary>
+public static class ExitCodes
+{
+    /// <summary>Done, nothing wrong found.</summary>
+    public const int Ok = 0;
+
+    /// <summary>The command ran and found problems (pki inspect: defects in the certificates).</summary>
+    public const int ProblemsFound = 1;
+
+    /// <summary>The command line or its input is wrong (unknown option, missing directory, unreadable file): nothing was changed.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>Something failed while the command ran; the message says what and what to do.</summary>
+    public const int Failed = 3;
+}
