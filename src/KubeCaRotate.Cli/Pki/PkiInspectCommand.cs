@@ -53,7 +53,7 @@ public sealed class PkiInspectCommand(IAnsiConsole console) : AsyncCommand<PkiIn
         if (report.CertificateAuthorities.Count == 0 && report.Certificates.Count == 0 && report.Problems.Count == 0)
             throw new UsageException($"{dir} holds no kubeadm certificate or kubeconfig (looked for {pkiDir}/ca.crt, {dir}/admin.conf, ...); pass the kubeadm configuration directory.");
 
-        if (format == OutputFormat.Json) console.WriteLine(Json.Serialize(report));
+        if (format == OutputFormat.Json) RawText.WriteLine(console, Json.Serialize(report));
         else PkiInspectionTable.Render(console, report);
         return report.IsClean ? ExitCodes.Ok : ExitCodes.ProblemsFound;
     }
