@@ -58,6 +58,7 @@ public sealed class LocalNode : INodeAccess
 
             if (!File.Exists(host))
             {
+                RequireNoFileAbove(nodePath, host);
                 return null;
             }
 
@@ -282,6 +283,24 @@ public sealed class LocalNode : INodeAccess
 
         UnixCalls.CreateDirectory(host, DirectoryMode);
         return host;
+    }
+
+    /// <summary>A missing file under something that is a file, not a directory, is a broken layout, not an absence.</summary>
+    private void RequireNoFileAbove(string nodePath, string host)
+    {
+        for (var parent = Path.GetDirectoryName(host); parent is not null && parent.Length >= Root.Length; parent = Path.GetDirectoryName(parent))
+        {
+            if (Directory.Exists(parent))
+            {
+                return;
+            }
+
+            if (File.Exists(parent))
+            {
+                throw new NodeAccessException(Name, nodePath,
+                    $"Cannot read {nodePath} on node {Name}: {(_resolver.IsHostRoot ? parent : parent[Root.Length..])} is a file where a directory is expected.");
+            }
+        }
     }
 
     private void RequireFileName(string nodePath, string verb)
