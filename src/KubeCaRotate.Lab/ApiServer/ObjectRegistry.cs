@@ -1,0 +1,289 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using KubeCaRotate.Lab.Store;
+
+namespace KubeCaRotate.Lab.ApiServer;
+
+/// <summary>
+/// Objects in the store as kube-apiserver's generic registry keeps them: the stored JSON has no
+/// resourceVersion (it is the key's mod revision, set on every read); create fills uid, creationTimestamp and
+/// generation and requires the namespace; update checks resourceVersion, keeps what the client may not change,
+/// counts spec changes in metadata.generation for workloads, and separates the main resource from /status.
+/// Failures are <see cref="ApiStatusException"/>s carrying the Status kube-apiserver would answer.
+/// </summary>
+internal sealed partial class ObjectRegistry(IObjectStore store, TimeProvider time)
+{
+    private const string GenerateNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+
+    public IObjectStore Store { get; } = store;
+
+    public static JsonObject Decode(StoredObject stored, long? revision = null)
+    {
+        var obj = KubeJson.ParseObject(stored.Value, $"stored object {stored.Key}");
+        KubeJson.Metadata(obj)["resourceVersion"] = (revision ?? stored.ModRevision).ToString(CultureInfo.InvariantCulture);
+        return obj;
+    }
+
+    public static byte[] Encode(JsonObject obj)
+    {
+        var copy = (JsonObject)obj.DeepClone();
+        KubeJson.Metadata(copy).Remove("resourceVersion");
+        return KubeJson.Bytes(copy);
+    }
+
+    public async Task<(JsonObject Object, StoredObject Stored)> GetAsync(ApiResource resource, string? ns, string name, CancellationToken ct)
+    {
+        var stored = await Call(() => Store.GetAsync(resource.Key(ns, name), ct)) ?? throw ApiStatusException.NotFound(resource, name);
+        return (Decode(stored), stored);
+    }
+
+    public async Task<(List<(JsonObject Object, string Key)> Items, long Revision)> ListAsync(ApiResource resource, string? ns, CancellationToken ct)
+    {
+        var list = await Call(() => Store.ListAsync(resource.CollectionPrefix(ns), ct));
+        return (list.Items.Select(s => (Decode(s), s.Key)).ToList(), list.Revision);
+    }
+
+    public async Task<JsonObject> CreateAsync(ApiResource resource, string? ns, JsonObject obj, bool dryRun, CancellationToken ct)
+    {
+        CheckKind(resource, obj);
+        var metadata = KubeJson.Metadata(obj);
+        var bodyNamespace = KubeJson.Str(metadata["namespace"]);
+        if (resource.Namespaced)
+        {
+            if (!string.IsNullOrEmpty(bodyNamespace) && bodyNamespace != ns)
+                throw ApiStatusException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+            metadata["namespace"] = ns;
+            if (await Call(() => Store.GetAsync(ApiResourceCatalog.Namespaces.Key(null, ns!), ct)) is null)
+                throw ApiStatusException.NotFound(ApiResourceCatalog.Namespaces, ns!);
+        }
+        else
+            metadata.Remove("namespace");
+
+        var name = KubeJson.Str(metadata["name"]);
+        if (string.IsNullOrEmpty(name))
+        {
+            var prefix = KubeJson.Str(metadata["generateName"]);
+            if (string.IsNullOrEmpty(prefix))
+                throw ApiStatusException.Invalid(resource, "", "metadata.name", "name or generateName is required");
+            name = prefix + string.Concat(Enumerable.Range(0, 5).Select(_ => GenerateNameAlphabet[Random.Shared.Next(GenerateNameAlphabet.Length)]));
+            metadata["name"] = name;
+        }
+        ValidateName(resource, name);
+
+        metadata.Remove("resourceVersion");
+        metadata.Remove("deletionTimestamp");
+        metadata["uid"] = Guid.NewGuid().ToString();
+        metadata["creationTimestamp"] = KubeJson.Timestamp(time.GetUtcNow());
+        if (resource.TracksGeneration)
+            metadata["generation"] = 1;
+        else
+            metadata.Remove("generation");
+        ApplyDefaults(resource, obj);
+
+        if (dryRun)
+            return obj;
+        try
+        {
+            var stored = await Call(() => Store.CreateAsync(resource.Key(ns, name), Encode(obj), ct));
+            return Decode(stored);
+        }
+        catch (StoreConflictException)
+        {
+            throw ApiStatusException.AlreadyExists(resource, name);
+        }
+    }
+
+    /// <summary>
+    /// Replaces an object (PUT, or the result of a patch). <paramref name="subresource"/> is "" for the main
+    /// resource, "status" or "approval". <paramref name="current"/> is the object the change was computed from.
+    /// </summary>
+    public async Task<JsonObject> UpdateAsync(ApiResource resource, string? ns, string name, string subresource, JsonObject incoming,
+        JsonObject current, StoredObject currentStored, bool dryRun, CancellationToken ct)
+    {
+        CheckKind(resource, incoming);
+        var incomingMeta = KubeJson.Metadata(incoming);
+        var incomingName = KubeJson.Str(incomingMeta["name"]);
+        if (!string.IsNullOrEmpty(incomingName) && incomingName != name)
+            throw ApiStatusException.BadRequest($"the name of the object ({incomingName}) does not match the name on the URL ({name})");
+        if (resource.Namespaced && KubeJson.Str(incomingMeta["namespace"]) is { Length: > 0 } bodyNs && bodyNs != ns)
+            throw ApiStatusException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        var rv = KubeJson.Str(incomingMeta["resourceVersion"]);
+        if (!string.IsNullOrEmpty(rv) && rv != currentStored.ModRevision.ToString(CultureInfo.InvariantCulture))
+            throw ApiStatusException.Conflict(resource, name);
+
+        JsonObject updated;
+        switch (subresource)
+        {
+            case "status":
+                updated = (JsonObject)current.DeepClone();
+                updated["status"] = incoming["status"]?.DeepClone();
+                break;
+            case "approval":
+                updated = (JsonObject)current.DeepClone();
+                updated["status"] ??= new JsonObject();
+                updated["status"]!["conditions"] = incoming["status"]?["conditions"]?.DeepClone();
+                break;
+            default:
+                updated = (JsonObject)incoming.DeepClone();
+                if (resource.HasStatus)
+                    updated["status"] = current["status"]?.DeepClone();
+                if (updated["status"] is null)
+                    updated.Remove("status");
+                break;
+        }
+        updated["apiVersion"] = resource.GroupVersion;
+        updated["kind"] = resource.Kind;
+        var meta = KubeJson.Metadata(updated);
+        var currentMeta = KubeJson.Metadata(current);
+        if (subresource.Length > 0)
+        {
+            updated["metadata"] = currentMeta.DeepClone();
+            meta = KubeJson.Metadata(updated);
+        }
+        meta["name"] = name;
+        if (resource.Namespaced)
+            meta["namespace"] = ns;
+        foreach (var fixedField in new[] { "uid", "creationTimestamp", "deletionTimestamp", "generation" })
+        {
+            if (currentMeta[fixedField] is { } value)
+                meta[fixedField] = value.DeepClone();
+            else
+                meta.Remove(fixedField);
+        }
+        ApplyDefaults(resource, updated);
+        if (resource.TracksGeneration && subresource.Length == 0 && !JsonNode.DeepEquals(current["spec"], updated["spec"]))
+            meta["generation"] = (currentMeta["generation"]?.GetValue<long>() ?? 0) + 1;
+
+        meta["resourceVersion"] = currentStored.ModRevision.ToString(CultureInfo.InvariantCulture);
+        if (JsonNode.DeepEquals(updated, current) || dryRun)
+            return updated; // kube-apiserver does not write a no-op update: the resourceVersion stays
+        try
+        {
+            var stored = await Call(() => Store.UpdateAsync(resource.Key(ns, name), Encode(updated), currentStored.ModRevision, ct));
+            return Decode(stored);
+        }
+        catch (StoreConflictException)
+        {
+            throw ApiStatusException.Conflict(resource, name);
+        }
+        catch (StoreNotFoundException)
+        {
+            throw ApiStatusException.NotFound(resource, name);
+        }
+    }
+
+    public async Task<JsonObject> DeleteAsync(ApiResource resource, string? ns, string name, string? expectedResourceVersion, bool dryRun, CancellationToken ct)
+    {
+        var (current, stored) = await GetAsync(resource, ns, name, ct);
+        if (!string.IsNullOrEmpty(expectedResourceVersion) && expectedResourceVersion != stored.ModRevision.ToString(CultureInfo.InvariantCulture))
+            throw ApiStatusException.Conflict(resource, name);
+        if (dryRun)
+            return current;
+        try
+        {
+            await Call(() => Store.DeleteAsync(stored.Key, stored.ModRevision, ct));
+        }
+        catch (StoreNotFoundException)
+        {
+            throw ApiStatusException.NotFound(resource, name);
+        }
+        catch (StoreConflictException)
+        {
+            throw ApiStatusException.Conflict(resource, name);
+        }
+        if (resource == ApiResourceCatalog.Namespaces)
+            await DeleteNamespaceContentsAsync(name, ct);
+        return current;
+    }
+
+    /// <summary>What the namespace controller does after a namespace is deleted, done at once.</summary>
+    private async Task DeleteNamespaceContentsAsync(string ns, CancellationToken ct)
+    {
+        foreach (var resource in ApiResourceCatalog.All.Where(r => r.Namespaced))
+        {
+            var list = await Call(() => Store.ListAsync(resource.CollectionPrefix(ns), ct));
+            foreach (var item in list.Items)
+            {
+                try
+                {
+                    await Call(() => Store.DeleteAsync(item.Key, null, ct));
+                }
+                catch (StoreNotFoundException)
+                {
+                    // deleted by someone else meanwhile
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs a store call, turning an unreachable store into a 503 Status.</summary>
+    public static async Task<T> Call<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (StoreUnavailableException e)
+        {
+            throw ApiStatusException.Unavailable($"the storage backend is unavailable: {e.Message}");
+        }
+    }
+
+    public static async Task Call(Func<Task> call) => await Call(async () => { await call().ConfigureAwait(false); return true; });
+
+    private static void CheckKind(ApiResource resource, JsonObject obj)
+    {
+        var kind = KubeJson.Str(obj["kind"]);
+        var apiVersion = KubeJson.Str(obj["apiVersion"]);
+        if (!string.IsNullOrEmpty(kind) && kind != resource.Kind)
+            throw ApiStatusException.BadRequest($"the object's kind {kind} does not match the resource {resource.QualifiedName}, which holds {resource.Kind}");
+        if (!string.IsNullOrEmpty(apiVersion) && apiVersion != resource.GroupVersion)
+            throw ApiStatusException.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({resource.GroupVersion})");
+        obj["kind"] = resource.Kind;
+        obj["apiVersion"] = resource.GroupVersion;
+    }
+
+    private static void ValidateName(ApiResource resource, string name)
+    {
+        if (name.Length > 253 || !DnsSubdomain().IsMatch(name))
+            throw ApiStatusException.Invalid(resource, name, "metadata.name",
+                $"Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
+        if (resource == ApiResourceCatalog.Namespaces && (name.Length > 63 || name.Contains('.')))
+            throw ApiStatusException.Invalid(resource, name, "metadata.name", $"Invalid value: \"{name}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'");
+    }
+
+    /// <summary>The few defaults and conversions kube-apiserver applies that show up in what kubectl prints.</summary>
+    private static void ApplyDefaults(ApiResource resource, JsonObject obj)
+    {
+        switch (resource.Name)
+        {
+            case "namespaces":
+                obj["spec"] ??= new JsonObject { ["finalizers"] = new JsonArray("kubernetes") };
+                obj["status"] ??= new JsonObject { ["phase"] = "Active" };
+                var labels = KubeJson.Metadata(obj)["labels"] as JsonObject ?? new JsonObject();
+                labels["kubernetes.io/metadata.name"] = KubeJson.Name(obj);
+                KubeJson.Metadata(obj)["labels"] = labels;
+                break;
+            case "secrets":
+                obj["type"] ??= "Opaque";
+                if (obj["stringData"] is JsonObject stringData)
+                {
+                    var data = obj["data"] as JsonObject ?? new JsonObject();
+                    foreach (var (key, value) in stringData)
+                        data[key] = Convert.ToBase64String(Encoding.UTF8.GetBytes(KubeJson.Str(value) ?? ""));
+                    obj["data"] = data;
+                    obj.Remove("stringData");
+                }
+                break;
+            case "deployments" or "statefulsets" or "replicasets":
+                if (obj["spec"] is JsonObject spec)
+                    spec["replicas"] ??= 1;
+                break;
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
+    private static partial Regex DnsSubdomain();
+}
