@@ -36,7 +36,8 @@ public sealed class Kubeconfig
     /// named <paramref name="userName"/> (kubeadm uses the client certificate's CN), a context
     /// "&lt;user&gt;@&lt;cluster&gt;" that is current, and the CA, certificate and key embedded as base64.
     /// </summary>
-    public static Kubeconfig Create(string clusterName, string server, byte[] caPem, string userName, byte[] clientCertPem, byte[] clientKeyPem)
+    /// <param name="contextName">The context's name; kubeadm's "&lt;user&gt;@&lt;cluster&gt;" when null (the kubelet names its own "default-context").</param>
+    public static Kubeconfig Create(string clusterName, string server, byte[] caPem, string userName, byte[] clientCertPem, byte[] clientKeyPem, string? contextName = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(clusterName);
         ArgumentException.ThrowIfNullOrEmpty(server);
@@ -45,7 +46,7 @@ public sealed class Kubeconfig
         ArgumentNullException.ThrowIfNull(clientCertPem);
         ArgumentNullException.ThrowIfNull(clientKeyPem);
 
-        var contextName = $"{userName}@{clusterName}";
+        contextName ??= $"{userName}@{clusterName}";
         var root = Map(
             ("apiVersion", String("v1")),
             ("clusters", Seq([
