@@ -1,0 +1,80 @@
+using System.Text;
+using KubeCaRotate.Lab.Store;
+
+namespace KubeCaRotate.Lab.Tests.Etcd;
+
+[Collection(EtcdClusterCollection.Name)]
+public sealed class EtcdObjectStoreTests(EtcdClusterFixture cluster)
+{
+    private readonly string _prefix = $"/registry/test-{Guid.NewGuid():N}/";
+
+    private static byte[] Json(string s) => Encoding.UTF8.GetBytes(s);
+
+    [Fact]
+    public async Task Create_get_update_delete_follow_etcd_revisions()
+    {
+        using var store = cluster.NewStore();
+        var key = _prefix + "default/a";
+
+        var created = await store.CreateAsync(key, Json("{\"v\":1}"), CancellationToken.None);
+        var read = await store.GetAsync(key, CancellationToken.None);
+        Assert.NotNull(read);
+        Assert.Equal(created.ModRevision, read.ModRevision);
+        Assert.Equal("{\"v\":1}", Encoding.UTF8.GetString(read.Value));
+
+        var updated = await store.UpdateAsync(key, Json("{\"v\":2}"), created.ModRevision, CancellationToken.None);
+        Assert.True(updated.ModRevision > created.ModRevision);
+        Assert.Equal("{\"v\":2}", Encoding.UTF8.GetString((await store.GetAsync(key, CancellationToken.None))!.Value));
+
+        await store.DeleteAsync(key, updated.ModRevision, CancellationToken.None);
+        Assert.Null(await store.GetAsync(key, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Conflicts_and_missing_keys_are_reported_as_such()
+    {
+        using var store = cluster.NewStore();
+        var key = _prefix + "default/b";
+        var first = await store.CreateAsync(key, Json("1"), CancellationToken.None);
+
+        await Assert.ThrowsAsync<StoreConflictException>(() => store.CreateAsync(key, Json("again"), CancellationToken.None));
+        var second = await store.UpdateAsync(key, Json("2"), first.ModRevision, CancellationToken.None);
+        var stale = await Assert.ThrowsAsync<StoreConflictException>(() => store.UpdateAsync(key, Json("3"), first.ModRevision, CancellationToken.None));
+        Assert.Equal(key, stale.Key);
+        await Assert.ThrowsAsync<StoreConflictException>(() => store.DeleteAsync(key, first.ModRevision, CancellationToken.None));
+        Assert.Equal("2", Encoding.UTF8.GetString((await store.GetAsync(key, CancellationToken.None))!.Value));
+
+        await store.DeleteAsync(key, null, CancellationToken.None);
+        await Assert.ThrowsAsync<StoreNotFoundException>(() => store.DeleteAsync(key, null, CancellationToken.None));
+        await Assert.ThrowsAsync<StoreNotFoundException>(() => store.DeleteAsync(key, second.ModRevision, CancellationToken.None));
+        await Assert.ThrowsAsync<StoreNotFoundException>(() => store.UpdateAsync(key, Json("4"), second.ModRevision, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task List_returns_exactly_the_prefix_in_key_order_with_the_read_revision()
+    {
+        using var store = cluster.NewStore();
+        // "ns-1/" must not match "ns-10/" or "ns-1x"; the neighbours are written to prove it.
+        await store.CreateAsync(_prefix + "ns-1/b", Json("b"), CancellationToken.None);
+        await store.CreateAsync(_prefix + "ns-1/a", Json("a"), CancellationToken.None);
+        await store.CreateAsync(_prefix + "ns-10/c", Json("c"), CancellationToken.None);
+        var last = await store.CreateAsync(_prefix + "ns-1x", Json("x"), CancellationToken.None);
+
+        var list = await store.ListAsync(_prefix + "ns-1/", CancellationToken.None);
+
+        Assert.Equal([_prefix + "ns-1/a", _prefix + "ns-1/b"], list.Items.Select(i => i.Key));
+        Assert.True(list.Revision >= last.ModRevision);
+        Assert.Equal(4, (await store.ListAsync(_prefix, CancellationToken.None)).Items.Count);
+        Assert.Empty((await store.ListAsync(_prefix + "none/", CancellationToken.None)).Items);
+    }
+
+    [Fact]
+    public async Task Empty_values_round_trip()
+    {
+        using var store = cluster.NewStore();
+        var created = await store.CreateAsync(_prefix + "empty", [], CancellationToken.None);
+        var read = await store.GetAsync(_prefix + "empty", CancellationToken.None);
+        Assert.Equal(created.ModRevision, read!.ModRevision);
+        Assert.Empty(read.Value);
+    }
+}
