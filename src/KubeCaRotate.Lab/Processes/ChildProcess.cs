@@ -128,8 +128,10 @@ public sealed class ChildProcess : IDisposable
                 }
             }
         }
-        // Anything the component forked into its group goes with it.
-        if (Detached) PosixSignal.SendToGroup(Pid, PosixSignal.Kill);
+        // Anything the component forked into its group goes with it, even when the component itself died earlier.
+        // The group id is the component's pid, which the kernel does not hand out again while the group has members;
+        // a live process now owning that pid means the group is gone and the pid reused, so it is left alone.
+        if (ProcessIdentity.Read(Pid) is null) PosixSignal.SendToGroup(Pid, PosixSignal.Kill);
         File.Delete(PidFile);
     }
 

@@ -59,6 +59,20 @@ public sealed class ChildProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Stop_by_pid_file_cleans_up_the_children_of_a_component_that_already_died()
+    {
+        using var child = await ChildProcess.StartAsync(Shell("sleep 303 & sleep 304 & wait"), CancellationToken.None);
+        await WaitUntilAsync(() => GroupMembers(child.Pid).Count >= 3);
+        Assert.True(PosixKill(child.Pid));
+        await WaitUntilAsync(() => !child.IsAlive);
+        Assert.Equal(2, GroupMembers(child.Pid).Count);
+
+        await ChildProcess.FromPidFile(child.PidFile)!.StopAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        await WaitUntilAsync(() => GroupMembers(child.Pid).Count == 0);
+    }
+
+    [Fact]
     public async Task A_process_that_ignores_SIGTERM_is_killed_after_the_grace_period()
     {
         using var child = await ChildProcess.StartAsync(Shell("trap '' TERM; echo ready; while true; do sleep 1; done"), CancellationToken.None);
@@ -88,6 +102,13 @@ public sealed class ChildProcessTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static bool PosixKill(int pid)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-KILL", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        return kill.ExitCode == 0;
+    }
 
     /// <summary>Live processes in the process group <paramref name="group"/>.</summary>
     private static List<int> GroupMembers(int group)
