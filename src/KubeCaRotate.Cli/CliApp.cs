@@ -1,4 +1,6 @@
+using KubeCaRotate.Cli.Lab;
 using KubeCaRotate.Cli.Pki;
+using KubeCaRotate.Lab.Topology;
 using KubeCaRotate.Layout;
 using KubeCaRotate.Nodes;
 using KubeCaRotate.Pki;
@@ -26,6 +28,15 @@ public static class CliApp
                 pki.AddCommand<PkiInspectCommand>("inspect")
                     .WithDescription("Report every certificate of a kubeadm /etc/kubernetes tree, and its problems.");
             });
+            config.AddBranch("lab", lab =>
+            {
+                lab.SetDescription("The built-in lab cluster: kubeadm's files per node, real etcd, API server stand-ins, an HA endpoint.");
+                lab.AddCommand<LabUpCommand>("up").WithDescription("Create and start a lab cluster, and wait until it is ready.");
+                lab.AddCommand<LabDownCommand>("down").WithDescription("Stop every process of a lab.");
+                lab.AddCommand<LabStatusCommand>("status").WithDescription("Show the lab's nodes, endpoints and processes.");
+                lab.AddCommand<LabAgentCommand>("agent").IsHidden();
+                lab.AddCommand<LabComponentCommand>("component").IsHidden();
+            });
         });
         var err = console ?? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         try
@@ -42,14 +53,20 @@ public static class CliApp
             err.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return ExitCodes.UsageError;
         }
-        catch (Exception e) when (e is PkiException or LayoutFormatException or NodeAccessException or UsageException or DirectoryNotFoundException)
+        catch (Exception e) when (e is PkiException or LayoutFormatException or NodeAccessException or UsageException or DirectoryNotFoundException or InventoryException)
         {
             err.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return ExitCodes.UsageError;
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or LabException or TimeoutException)
         {
             err.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+            return ExitCodes.Failed;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Anything unforeseen still ends in one sentence; the type helps a bug report.
+            err.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)} ({e.GetType().Name}); please report this with the command you ran.");
             return ExitCodes.Failed;
         }
     }

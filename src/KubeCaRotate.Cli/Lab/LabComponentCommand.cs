@@ -1,0 +1,65 @@
+using System.ComponentModel;
+using System.Net;
+using KubeCaRotate.Lab.ApiServer;
+using KubeCaRotate.Lab.Endpoint;
+using KubeCaRotate.Lab.Etcd;
+using KubeCaRotate.Lab.Topology;
+using Spectre.Console.Cli;
+
+namespace KubeCaRotate.Cli.Lab;
+
+/// <summary>
+/// Runs one lab component in the foreground, as its static pod or `lab up` starts it:
+/// `lab component kube-apiserver --root NODEROOT --lab-dir DIR --node NAME -- &lt;the manifest's flags&gt;`, or
+/// `lab component load-balancer --lab-dir DIR`. Not for people.
+/// </summary>
+public sealed class LabComponentCommand : AsyncCommand<LabComponentCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<COMPONENT>")]
+        public string Component { get; init; } = "";
+
+        [CommandOption("--root <DIR>")]
+        [Description("The node's root directory: node paths in the flags are read from there.")]
+        public string? Root { get; init; }
+
+        [CommandOption("--lab-dir <DIR>")]
+        public string? LabDir { get; init; }
+
+        [CommandOption("--node <NAME>")]
+        public string? Node { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        using var shutdown = new ShutdownSignal(cancellationToken);
+        var args = context.Remaining.Raw.ToList();
+        switch (settings.Component)
+        {
+            case "kube-apiserver":
+                await RunApiServerAsync(settings, args, shutdown.Token);
+                return ExitCodes.Ok;
+            case "load-balancer":
+                var lab = LabTopology.Load(settings.LabDir ?? throw new UsageException("--lab-dir is required."));
+                var backends = lab.ControlPlanes.Select(n => new IPEndPoint(IPAddress.Parse(n.Address), n.ApiServerPort)).ToList();
+                await new LoadBalancer(new IPEndPoint(IPAddress.Parse(lab.EndpointAddress), lab.EndpointPort), backends, TimeSpan.FromMilliseconds(500), Console.Out).RunAsync(shutdown.Token);
+                return ExitCodes.Ok;
+            default:
+                throw new UsageException($"The lab has no stand-in for '{settings.Component}'; it runs kube-apiserver and load-balancer.");
+        }
+    }
+
+    private static async Task RunApiServerAsync(Settings settings, IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var root = settings.Root ?? throw new UsageException("--root is required.");
+        var options = ApiServerOptions.Parse(args, p => p.StartsWith('/') ? Path.Join(root, p) : p);
+        // kube-apiserver binds 0.0.0.0 unless told otherwise; the lab keeps every server on the node's loopback address.
+        if (options.BindAddress.Equals(IPAddress.Any) && options.AdvertiseAddress is not null) options = options with { BindAddress = options.AdvertiseAddress };
+        if (settings.LabDir is not null) options = options with { LabFaultFile = Path.Combine(Path.GetFullPath(settings.LabDir), "faults.json") };
+        var etcd = EtcdClientSettings.FromFlags(string.Join(',', options.EtcdServers), options.EtcdCaFile ?? "", options.EtcdCertFile ?? "", options.EtcdKeyFile ?? "");
+        using var store = new EtcdObjectStore(etcd);
+        Console.Out.WriteLine($"{DateTimeOffset.UtcNow:O} kube-apiserver stand-in on {options.BindAddress}:{options.SecurePort} (node {settings.Node})");
+        await ApiServerStandIn.RunAsync(options, store, ct);
+    }
+}

@@ -1,0 +1,42 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using KubeCaRotate.Layout;
+using KubeCaRotate.Pki;
+
+namespace KubeCaRotate.Lab.Control;
+
+/// <summary>HTTPS clients with an identity from a kubeconfig and trust in its CA data only (as client-go builds them).</summary>
+public static class LabClients
+{
+    public static HttpClient FromKubeconfig(string kubeconfigPath, TimeSpan timeout)
+    {
+        var config = Kubeconfig.Parse(File.ReadAllBytes(kubeconfigPath), kubeconfigPath);
+        var cluster = config.CurrentCluster ?? throw new InvalidOperationException($"{kubeconfigPath} has no current cluster.");
+        var user = config.CurrentUser ?? throw new InvalidOperationException($"{kubeconfigPath} has no current user.");
+        var roots = PemBundle.ParseNonEmpty(Encoding.ASCII.GetString(cluster.CertificateAuthorityData!), kubeconfigPath + " (certificate-authority-data)").Certificates;
+        var certPem = Encoding.ASCII.GetString(user.ClientCertificateData!);
+        var keyPem = Encoding.ASCII.GetString(user.ClientKeyData!);
+        return Create(roots, X509Certificate2.CreateFromPem(certPem, keyPem), timeout);
+    }
+
+    public static HttpClient Create(IReadOnlyList<X509Certificate2> roots, X509Certificate2? clientCertificate, TimeSpan timeout)
+    {
+        // Export/import so that the key is usable by SslStream on Linux.
+        var identity = clientCertificate is null ? null : X509CertificateLoader.LoadPkcs12(clientCertificate.Export(X509ContentType.Pkcs12), null);
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromSeconds(30),
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                ClientCertificates = identity is null ? null : new X509CertificateCollection { identity },
+                // Trust only the given roots, and check the name as client-go does.
+                RemoteCertificateValidationCallback = (_, cert, _, errors) =>
+                    cert is not null
+                    && (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0
+                    && CertificateFacts.BuildChain(cert as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(cert.GetRawCertData()), roots, DateTimeOffset.UtcNow).Ok,
+            },
+        };
+        return new HttpClient(handler) { Timeout = timeout };
+    }
+}

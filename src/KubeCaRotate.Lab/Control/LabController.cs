@@ -1,0 +1,110 @@
+using KubeCaRotate.Lab.Processes;
+using KubeCaRotate.Lab.Topology;
+using KubeCaRotate.Pki;
+
+namespace KubeCaRotate.Lab.Control;
+
+public sealed record LabUpOptions(string Dir, int ControlPlanes = 3, int Workers = 2, int Namespaces = 3, KeyAlgorithm Algorithm = KeyAlgorithm.EcdsaP256)
+{
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(90);
+}
+
+/// <summary>A process of a running lab, as `lab status` shows it.</summary>
+public sealed record LabProcessStatus(string Name, string Node, int Pid, bool Alive, DateTimeOffset? StartedAt);
+
+/// <summary>
+/// Brings a lab up and down: plans and provisions the nodes, starts one node agent per node (the kubelet stand-in
+/// that runs the static pods from the manifests) and the HA endpoint, waits until etcd and every API server are
+/// ready, and seeds the cluster's objects. Every process is detached and recorded in a pid file under DIR/run, so
+/// `lab down` from another invocation stops them all.
+/// </summary>
+public sealed class LabController(TextWriter log, TimeProvider time)
+{
+    public async Task<LabTopology> UpAsync(LabUpOptions options, CancellationToken ct)
+    {
+        var dir = Path.GetFullPath(options.Dir);
+        if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+        {
+            var running = File.Exists(Path.Combine(dir, LabTopology.FileName)) && Processes(LabTopology.Load(dir)).Any(p => p.Alive);
+            throw new LabException(running
+                ? $"A lab is running in {dir}; stop it with 'kube-ca-rotate lab down --dir {dir}' first."
+                : $"{dir} is not empty; choose a new directory for the lab or remove this one.");
+        }
+        Directory.CreateDirectory(dir);
+        var lab = LabTopology.Plan(dir, options.ControlPlanes, options.Workers, options.Namespaces, options.Algorithm);
+        lab.Save();
+        var exe = LabExecutable.Command();
+        log.WriteLine($"Provisioning {lab.ControlPlanes.Count()} control-plane and {lab.Workers.Count()} worker nodes in {dir} ...");
+        await new LabProvisioner(new CertificateIssuer(time)).ProvisionAsync(lab, exe[0], ct).ConfigureAwait(false);
+        try
+        {
+            foreach (var node in lab.Nodes)
+                await StartAsync(exe, ["lab", "agent", "--dir", dir, "--node", node.Name], Path.Combine(lab.LogDir, node.Name, "agent.log"), AgentPidFile(lab, node), ct).ConfigureAwait(false);
+            await StartAsync(exe, ["lab", "component", "load-balancer", "--lab-dir", dir], Path.Combine(lab.LogDir, "endpoint.log"), EndpointPidFile(lab), ct).ConfigureAwait(false);
+            log.WriteLine("Waiting for etcd and the API servers ...");
+            await new LabReadiness(lab, time).WaitAsync(options.ReadyTimeout, ct).ConfigureAwait(false);
+            log.WriteLine("Seeding cluster objects ...");
+            await new LabSeeder(lab, time).SeedAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await DownAsync(dir, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+        return lab;
+    }
+
+    /// <summary>Stops every process of the lab: node agents first (so nothing is restarted), then static pods, then the endpoint.</summary>
+    public async Task<int> DownAsync(string dir, CancellationToken ct)
+    {
+        var lab = LabTopology.Load(dir);
+        var stopped = 0;
+        var pidFiles = Directory.Exists(lab.RunDir)
+            ? Directory.EnumerateFiles(lab.RunDir, "*.pid", SearchOption.AllDirectories).OrderBy(StopOrder).ToList()
+            : [];
+        foreach (var pidFile in pidFiles)
+        {
+            var process = ChildProcess.FromPidFile(pidFile, time);
+            if (process is null) continue;
+            if (process.IsAlive) stopped++;
+            await process.StopAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+        }
+        var left = Processes(lab).Where(p => p.Alive).ToList();
+        if (left.Count > 0)
+            throw new LabException($"{left.Count} lab process(es) are still running after lab down, e.g. {left[0].Name} pid {left[0].Pid}; kill them by hand.");
+        return stopped;
+    }
+
+    private static int StopOrder(string pidFile) => Path.GetFileName(pidFile) switch
+    {
+        "agent.pid" => 0,
+        "endpoint.pid" => 2,
+        _ => 1,
+    };
+
+    /// <summary>Every process the lab recorded, alive or not.</summary>
+    public IReadOnlyList<LabProcessStatus> Processes(LabTopology lab)
+    {
+        if (!Directory.Exists(lab.RunDir)) return [];
+        var list = new List<LabProcessStatus>();
+        foreach (var pidFile in Directory.EnumerateFiles(lab.RunDir, "*.pid", SearchOption.AllDirectories).Order())
+        {
+            var p = ChildProcess.FromPidFile(pidFile, time);
+            if (p is null) continue;
+            var relative = Path.GetRelativePath(lab.RunDir, pidFile);
+            var node = relative.Contains('/') ? relative[..relative.IndexOf('/')] : "-";
+            list.Add(new LabProcessStatus(Path.GetFileNameWithoutExtension(pidFile), node, p.Pid, p.IsAlive, p.IsAlive ? p.StartedAt : null));
+        }
+        return list;
+    }
+
+    public static string AgentPidFile(LabTopology lab, LabNode node) => Path.Combine(lab.RunDir, node.Name, "agent.pid");
+
+    public static string EndpointPidFile(LabTopology lab) => Path.Combine(lab.RunDir, "endpoint.pid");
+
+    private async Task StartAsync(IReadOnlyList<string> exe, IReadOnlyList<string> args, string logFile, string pidFile, CancellationToken ct)
+    {
+        var p = await ChildProcess.StartAsync(new ChildProcessSpec(exe[0], [.. exe.Skip(1), .. args], logFile, pidFile), ct, time).ConfigureAwait(false);
+        p.Dispose();
+    }
+}

@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+
+namespace KubeCaRotate.Lab.Endpoint;
+
+/// <summary>
+/// The HA endpoint of the lab, what haproxy or kube-vip is in front of a kubeadm control plane: a TCP proxy
+/// on the controlPlaneEndpoint that sends each new connection to a healthy API server. Health is checked the way
+/// haproxy's "check-ssl verify none" with "GET /readyz" does: a TLS handshake without verifying the server, and a
+/// 200 answer. A backend that fails is taken out of rotation until it answers again, so a restarting API server
+/// receives no new connections. TLS passes through untouched: clients see the API servers' own certificates.
+/// </summary>
+public sealed class LoadBalancer(IPEndPoint listen, IReadOnlyList<IPEndPoint> backends, TimeSpan checkInterval, TextWriter log)
+{
+    private readonly bool[] _healthy = new bool[backends.Count];
+    private int _next;
+
+    public IReadOnlyList<bool> Healthy => _healthy;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var listener = new TcpListener(listen);
+        listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        listener.Start(512);
+        log.WriteLine($"load balancer listening on {listen}, backends {string.Join(", ", backends)}");
+        var checks = CheckLoopAsync(ct);
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var client = await listener.AcceptTcpClientAsync(ct).ConfigureAwait(false);
+                _ = ProxyAsync(client, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await checks.ConfigureAwait(false);
+    }
+
+    private async Task CheckLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(checkInterval);
+        do
+        {
+            var results = await Task.WhenAll(backends.Select(b => CheckAsync(b, ct))).ConfigureAwait(false);
+            for (var i = 0; i < results.Length; i++)
+            {
+                if (_healthy[i] != results[i]) log.WriteLine($"{DateTimeOffset.UtcNow:O} backend {backends[i]} {(results[i] ? "UP" : "DOWN")}");
+                _healthy[i] = results[i];
+            }
+        }
+        while (await Tick(timer, ct).ConfigureAwait(false));
+    }
+
+    private static async Task<bool> Tick(PeriodicTimer timer, CancellationToken ct)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> CheckAsync(IPEndPoint backend, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        try
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(backend, timeout.Token).ConfigureAwait(false);
+            await using var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = backend.Address.ToString() }, timeout.Token).ConfigureAwait(false);
+            var request = Encoding.ASCII.GetBytes($"GET /readyz HTTP/1.1\r\nHost: {backend}\r\nConnection: close\r\n\r\n");
+            await tls.WriteAsync(request, timeout.Token).ConfigureAwait(false);
+            var buffer = new byte[64];
+            var read = await tls.ReadAsync(buffer, timeout.Token).ConfigureAwait(false);
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("HTTP/1.1 200", StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
+        {
+            return false;
+        }
+    }
+
+    private IPEndPoint? PickBackend()
+    {
+        for (var tries = 0; tries < backends.Count; tries++)
+        {
+            var i = (int)((uint)Interlocked.Increment(ref _next) % (uint)backends.Count);
+            if (_healthy[i]) return backends[i];
+        }
+        return null;
+    }
+
+    private async Task ProxyAsync(TcpClient client, CancellationToken ct)
+    {
+        using (client)
+        {
+            var backend = PickBackend();
+            if (backend is null) return; // no healthy API server: the client sees the connection closed, as with haproxy
+            using var upstream = new TcpClient();
+            try
+            {
+                await upstream.ConnectAsync(backend, ct).ConfigureAwait(false);
+                client.NoDelay = true;
+                upstream.NoDelay = true;
+                var a = client.GetStream();
+                var b = upstream.GetStream();
+                // Each direction runs until its source closes, then half-closes the other side; an error on either
+                // side tears both down, as a TCP proxy does.
+                await Task.WhenAll(PumpAsync(a, b, client, upstream, ct), PumpAsync(b, a, client, upstream, ct)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private static async Task PumpAsync(NetworkStream from, NetworkStream to, TcpClient one, TcpClient other, CancellationToken ct)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            int n;
+            while ((n = await from.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
+                await to.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+            to.Socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            one.Close();
+            other.Close();
+        }
+    }
+}
