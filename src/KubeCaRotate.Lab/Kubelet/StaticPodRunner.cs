@@ -115,6 +115,7 @@ public sealed class StaticPodRunner(LabTopology lab, LabNode node, TextWriter lo
             return;
         }
         var podName = Path.GetFileNameWithoutExtension(manifestName);
+        LoadedFiles.SnapshotManifest(lab, node, podName, manifest);
         var process = await ChildProcess.StartAsync(new ChildProcessSpec(command.Value.FileName, command.Value.Arguments,
             Path.Combine(lab.LogDir, node.Name, podName + ".log"), Path.Combine(PodRunDir, podName + ".pid")), ct, time).ConfigureAwait(false);
         File.WriteAllText(Path.Combine(PodRunDir, podName + ".hash"), hash);

@@ -1,0 +1,44 @@
+using KubeCaRotate.Layout;
+using KubeCaRotate.Lab.Topology;
+
+namespace KubeCaRotate.Lab.Kubelet;
+
+/// <summary>
+/// What a component read when it started: a copy, taken at its start, of every node file its flags name (certificates,
+/// keys, CA bundles, kubeconfigs), kept under DIR/run/NODE/loaded/COMPONENT/ with the node path below it. A component
+/// that reads a file only at start keeps trusting what was there then, whatever is on disk now; the prober and the
+/// trust checks use this copy for such files. Keys stay 0600.
+/// </summary>
+public static class LoadedFiles
+{
+    public static string Dir(LabTopology lab, string node, string component) => Path.Combine(lab.RunDir, node, "loaded", component);
+
+    /// <summary>The copy of <paramref name="nodePath"/> the component loaded at its start, or null.</summary>
+    public static string? Find(LabTopology lab, string node, string component, string nodePath)
+    {
+        var path = Path.Join(Dir(lab, node, component), nodePath);
+        return File.Exists(path) ? path : null;
+    }
+
+    /// <summary>Snapshots every file named by a static pod's flags.</summary>
+    public static void SnapshotManifest(LabTopology lab, LabNode node, string component, StaticPodManifest manifest) =>
+        Snapshot(lab, node, component, manifest.Flags.Select(f => f.Value).OfType<string>().Where(v => v.StartsWith('/')));
+
+    /// <summary>Snapshots the given node files (those that exist) for a component, replacing any earlier snapshot.</summary>
+    public static void Snapshot(LabTopology lab, LabNode node, string component, IEnumerable<string> nodePaths)
+    {
+        var target = Dir(lab, node.Name, component);
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        Directory.CreateDirectory(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var root = lab.NodeRoot(node);
+        foreach (var nodePath in nodePaths.Distinct())
+        {
+            var host = Path.Join(root, nodePath);
+            if (!File.Exists(host)) continue;
+            var copy = Path.Join(target, nodePath);
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.Copy(host, copy, overwrite: true);
+            File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+}
