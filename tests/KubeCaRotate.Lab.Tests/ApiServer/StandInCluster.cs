@@ -146,6 +146,14 @@ public sealed class StandInCluster : IAsyncDisposable
         return new HttpClient(handler) { BaseAddress = Server.Url, Timeout = TimeSpan.FromSeconds(60) };
     }
 
+    /// <summary>An HttpClient authenticating with a service-account token instead of a certificate.</summary>
+    public HttpClient TokenClient(string ns, string name)
+    {
+        var client = Client(null);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ServiceAccountToken(ns, name));
+        return client;
+    }
+
     private bool ChainsToCa(X509Certificate2 cert)
     {
         using var chain = new X509Chain();
