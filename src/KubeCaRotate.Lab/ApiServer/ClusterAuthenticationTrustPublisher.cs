@@ -23,22 +23,25 @@ internal sealed class ClusterAuthenticationTrustPublisher(ApiServerOptions optio
     public async Task RunAsync(CancellationToken ct)
     {
         var published = (-1, -1);
+        string? writtenVersion = null;
         var lastSync = DateTimeOffset.MinValue;
         while (!ct.IsCancellationRequested)
         {
-            var versions = (bundles.ClientCa?.Current.Version ?? 0, bundles.RequestHeaderCa?.Current.Version ?? 0);
-            if (versions != published || time.GetUtcNow() - lastSync >= Resync)
+            try
             {
-                try
+                var versions = (bundles.ClientCa?.Current.Version ?? 0, bundles.RequestHeaderCa?.Current.Version ?? 0);
+                // The real controller also watches the ConfigMap: when someone edits or deletes it, it is merged again.
+                var stored = await CurrentResourceVersionAsync(ct);
+                if (versions != published || stored != writtenVersion || time.GetUtcNow() - lastSync >= Resync)
                 {
-                    await PublishAsync(ct);
+                    writtenVersion = await PublishAsync(ct);
                     published = versions;
                     lastSync = time.GetUtcNow();
                 }
-                catch (Exception e) when (e is ApiStatusException && !ct.IsCancellationRequested)
-                {
-                    // store unreachable or a conflict with another API server: try again on the next poll
-                }
+            }
+            catch (ApiStatusException) when (!ct.IsCancellationRequested)
+            {
+                // store unreachable or a conflict with another API server: try again on the next poll
             }
             try
             {
@@ -51,8 +54,21 @@ internal sealed class ClusterAuthenticationTrustPublisher(ApiServerOptions optio
         }
     }
 
-    /// <summary>Merges this server's trust into the ConfigMap once (with retries on conflicts).</summary>
-    public async Task PublishAsync(CancellationToken ct)
+    private async Task<string?> CurrentResourceVersionAsync(CancellationToken ct)
+    {
+        try
+        {
+            var (current, _) = await registry.GetAsync(ApiServerResources.ConfigMaps, Namespace, Name, ct);
+            return KubeJson.Str(current["metadata"]?["resourceVersion"]);
+        }
+        catch (ApiStatusException e) when (e.Code == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Merges this server's trust into the ConfigMap once (with retries on conflicts); returns its resourceVersion.</summary>
+    public async Task<string?> PublishAsync(CancellationToken ct)
     {
         var configMaps = ApiServerResources.ConfigMaps;
         for (var attempt = 0; ; attempt++)
@@ -73,10 +89,11 @@ internal sealed class ClusterAuthenticationTrustPublisher(ApiServerOptions optio
                 if (existing is { } current)
                 {
                     if (JsonNode.DeepEquals(oldData, data))
-                        return;
+                        return KubeJson.Str(current.Object["metadata"]?["resourceVersion"]);
                     var updated = (JsonObject)current.Object.DeepClone();
                     updated["data"] = data;
-                    await registry.UpdateAsync(configMaps, Namespace, Name, "", updated, current.Object, current.Stored, dryRun: false, ct);
+                    var written = await registry.UpdateAsync(configMaps, Namespace, Name, "", updated, current.Object, current.Stored, dryRun: false, ct);
+                    return KubeJson.Str(written["metadata"]?["resourceVersion"]);
                 }
                 else
                 {
@@ -87,9 +104,9 @@ internal sealed class ClusterAuthenticationTrustPublisher(ApiServerOptions optio
                         ["metadata"] = new JsonObject { ["name"] = Name, ["namespace"] = Namespace },
                         ["data"] = data,
                     };
-                    await registry.CreateAsync(configMaps, Namespace, created, dryRun: false, ct);
+                    var written = await registry.CreateAsync(configMaps, Namespace, created, dryRun: false, ct);
+                    return KubeJson.Str(written["metadata"]?["resourceVersion"]);
                 }
-                return;
             }
             catch (ApiStatusException e) when (e.Code == 409 && attempt < 10)
             {
