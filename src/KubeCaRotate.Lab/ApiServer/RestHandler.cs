@@ -248,7 +248,8 @@ internal sealed class RestHandler(
                     ?? throw ApiStatusException.BadRequest("The merge patch did not produce an object."),
                 _ => StrategicMergePatch.Apply(current, patch as JsonObject ?? throw ApiStatusException.BadRequest("A strategic merge patch must be a JSON object.")),
             };
-            // A resourceVersion in the patch is a precondition; without one, the patch is retried on conflicts.
+            // A resourceVersion in the patch is a precondition; without one, the patch is retried on conflicts with the
+            // object read again, as kube-apiserver's GuaranteedUpdate does: concurrent patches never answer 409.
             var pinned = KubeJson.Str(patched["metadata"]?["resourceVersion"]) != KubeJson.Str(current["metadata"]?["resourceVersion"]);
             if (!pinned)
                 KubeJson.Metadata(patched)["resourceVersion"] = stored.ModRevision.ToString(CultureInfo.InvariantCulture);
@@ -258,7 +259,7 @@ internal sealed class RestHandler(
                 await WriteObjectAsync(context, 200, resource, updated);
                 return;
             }
-            catch (ApiStatusException e) when (e.Reason == "Conflict" && !pinned && attempt < 5)
+            catch (ApiStatusException e) when (e.Reason == "Conflict" && !pinned && attempt < 100 && !ct.IsCancellationRequested)
             {
             }
         }
