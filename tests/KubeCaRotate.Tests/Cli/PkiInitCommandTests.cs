@@ -161,4 +161,15 @@ public class PkiInitCommandTests
         Assert.Contains(named, r.Output);
         Assert.Empty(Directory.EnumerateFileSystemEntries(tmp.Path));
     }
+
+    [Fact]
+    public void A_ca_dir_that_does_not_exist_is_named_and_nothing_is_written()
+    {
+        using var tmp = new TempDir();
+        var r = TestSupport.Cli.Run("pki", "init", "--dir", tmp["cp-2"], "--node-name", "cp-2", "--advertise-address", "127.0.0.12", "--ca-dir", tmp["no-such-pki"]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains(tmp["no-such-pki"], r.Output);
+        Assert.Contains("does not exist", r.Output);
+        Assert.False(Directory.Exists(tmp["cp-2"]));
+    }
 }
