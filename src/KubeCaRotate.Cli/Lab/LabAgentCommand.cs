@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 
 namespace KubeCaRotate.Cli.Lab;
 
-/// <summary>The lab's node agent (kubelet stand-in): started by `lab up`, one per node, detached. Not for people.</summary>
+/// <summary>The lab's node agent (kubelet stand-in): started by `lab up` and `lab restart-kubelet`, one per node, detached. Not for people.</summary>
 public sealed class LabAgentCommand : AsyncCommand<LabAgentCommand.Settings>
 {
     public sealed class Settings : CommandSettings
@@ -24,7 +24,7 @@ public sealed class LabAgentCommand : AsyncCommand<LabAgentCommand.Settings>
         var lab = LabTopology.Load(settings.Dir);
         var node = lab.Node(settings.Node);
         Console.Out.WriteLine($"{DateTimeOffset.UtcNow:O} node agent for {node.Name} starting (pid {Environment.ProcessId})");
-        await new StaticPodRunner(lab, node, Console.Out, TimeProvider.System).RunAsync(shutdown.Token);
+        await new KubeletAgent(lab, node, Console.Out, TimeProvider.System).RunAsync(shutdown.Token);
         Console.Out.WriteLine($"{DateTimeOffset.UtcNow:O} node agent for {node.Name} stopped");
         return ExitCodes.Ok;
     }

@@ -1,3 +1,4 @@
+using KubeCaRotate.Lab.Kubelet;
 using KubeCaRotate.Lab.Processes;
 using KubeCaRotate.Lab.Topology;
 using KubeCaRotate.Pki;
@@ -39,7 +40,7 @@ public sealed class LabController(TextWriter log, TimeProvider time)
         try
         {
             foreach (var node in lab.Nodes)
-                await StartAsync(exe, ["lab", "agent", "--dir", dir, "--node", node.Name], Path.Combine(lab.LogDir, node.Name, "agent.log"), AgentPidFile(lab, node), ct).ConfigureAwait(false);
+                (await NodeAgentProcess.StartAsync(lab, node, time, ct).ConfigureAwait(false)).Dispose();
             await StartAsync(exe, ["lab", "component", "load-balancer", "--lab-dir", dir], Path.Combine(lab.LogDir, "endpoint.log"), EndpointPidFile(lab), ct).ConfigureAwait(false);
             log.WriteLine("Waiting for etcd and the API servers ...");
             await new LabReadiness(lab, time).WaitAsync(options.ReadyTimeout, ct).ConfigureAwait(false);
@@ -98,7 +99,7 @@ public sealed class LabController(TextWriter log, TimeProvider time)
         return list;
     }
 
-    public static string AgentPidFile(LabTopology lab, LabNode node) => Path.Combine(lab.RunDir, node.Name, "agent.pid");
+    public static string AgentPidFile(LabTopology lab, LabNode node) => NodeAgentProcess.PidFile(lab, node);
 
     public static string EndpointPidFile(LabTopology lab) => Path.Combine(lab.RunDir, "endpoint.pid");
 

@@ -41,4 +41,39 @@ public static class LoadedFiles
             File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
     }
+
+    /// <summary>
+    /// Records content a component read from somewhere other than a node file (a pod's projected service-account
+    /// volume, from API objects): each node path gets the given bytes, replacing any earlier snapshot.
+    /// </summary>
+    public static void Write(LabTopology lab, LabNode node, string component, IReadOnlyDictionary<string, byte[]> files)
+    {
+        var target = Dir(lab, node.Name, component);
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        foreach (var (nodePath, content) in files) WriteOne(target, nodePath, content);
+    }
+
+    /// <summary>Replaces one file of a component's snapshot, e.g. the kubelet's client certificate after a rotation it swapped in.</summary>
+    public static void Refresh(LabTopology lab, LabNode node, string component, string nodePath)
+    {
+        var host = Path.Join(lab.NodeRoot(node), nodePath);
+        if (File.Exists(host)) WriteOne(Dir(lab, node.Name, component), nodePath, File.ReadAllBytes(host));
+    }
+
+    /// <summary>Removes a component's snapshot (a pod that is gone).</summary>
+    public static void Forget(LabTopology lab, string node, string component)
+    {
+        var target = Dir(lab, node, component);
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+    }
+
+    private static void WriteOne(string target, string nodePath, byte[] content)
+    {
+        var copy = Path.Join(target, nodePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(copy)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var temp = copy + ".tmp";
+        File.WriteAllBytes(temp, content);
+        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.Move(temp, copy, overwrite: true);
+    }
 }

@@ -1,0 +1,92 @@
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace KubeCaRotate.Lab.Kubelet;
+
+/// <summary>
+/// Mirror pods, as the kubelet keeps them for its static pods: kube-system/POD-NODE with the annotations
+/// kubernetes.io/config.mirror and kubernetes.io/config.hash (the manifest's content hash) and
+/// kubernetes.io/config.source=file, status.startTime = when the pod's process started. A changed manifest
+/// replaces the mirror pod (delete and create, as the kubelet does when the hash differs), a restarted process
+/// updates its status, a removed manifest deletes it.
+/// </summary>
+public sealed class MirrorPodPublisher(string nodeName, string nodeAddress, ApiServerConnection api, TimeProvider time)
+{
+    public const string MirrorAnnotation = "kubernetes.io/config.mirror";
+    public const string HashAnnotation = "kubernetes.io/config.hash";
+    public const string SourceAnnotation = "kubernetes.io/config.source";
+
+    public string MirrorName(StaticPodStatus pod) => $"{pod.PodName}-{nodeName}";
+
+    /// <summary>Brings the mirror pods in line with the running static pods; <paramref name="existing"/> are the node's pods carrying the mirror annotation.</summary>
+    public async Task SyncAsync(IReadOnlyList<StaticPodStatus> pods, IReadOnlyList<JsonObject> existing, CancellationToken ct)
+    {
+        var byName = existing.ToDictionary(p => p["metadata"]!["name"]!.GetValue<string>(), StringComparer.Ordinal);
+        foreach (var pod in pods)
+        {
+            var name = MirrorName(pod);
+            if (byName.Remove(name, out var current))
+            {
+                var hash = current["metadata"]?["annotations"]?[MirrorAnnotation]?.GetValue<string>();
+                var startTime = current["status"]?["startTime"]?.GetValue<string>();
+                if (hash == pod.Hash && startTime == PodStatusDocument.Stamp(pod.StartedAt)) continue;
+                if (hash != pod.Hash)
+                {
+                    await DeleteAsync(name, ct).ConfigureAwait(false);
+                    await CreateAsync(pod, name, ct).ConfigureAwait(false);
+                }
+                await PostStatusAsync(pod, name, ct).ConfigureAwait(false);
+                continue;
+            }
+            await CreateAsync(pod, name, ct).ConfigureAwait(false);
+            await PostStatusAsync(pod, name, ct).ConfigureAwait(false);
+        }
+        foreach (var stale in byName.Keys) await DeleteAsync(stale, ct).ConfigureAwait(false);
+    }
+
+    private async Task CreateAsync(StaticPodStatus pod, string name, CancellationToken ct)
+    {
+        var body = new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Pod",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = name,
+                ["namespace"] = "kube-system",
+                ["labels"] = new JsonObject { ["component"] = pod.PodName, ["tier"] = "control-plane" },
+                ["annotations"] = new JsonObject
+                {
+                    [MirrorAnnotation] = pod.Hash, [HashAnnotation] = pod.Hash, [SourceAnnotation] = "file",
+                    ["kubernetes.io/config.seen"] = PodStatusDocument.Stamp(time.GetUtcNow()),
+                },
+            },
+            ["spec"] = new JsonObject
+            {
+                ["nodeName"] = nodeName,
+                ["hostNetwork"] = true,
+                ["priorityClassName"] = "system-node-critical",
+                ["containers"] = new JsonArray(new JsonObject { ["name"] = pod.PodName, ["image"] = pod.Image ?? "" }),
+            },
+        };
+        var reply = await api.PostAsync("api/v1/namespaces/kube-system/pods", body, ct).ConfigureAwait(false);
+        if (!reply.Ok && reply.Status != HttpStatusCode.Conflict)
+            throw new InvalidOperationException($"The kubelet of {nodeName} could not create mirror pod kube-system/{name}: {reply.Describe()}.");
+    }
+
+    private async Task PostStatusAsync(StaticPodStatus pod, string name, CancellationToken ct)
+    {
+        var path = $"api/v1/namespaces/kube-system/pods/{name}/status";
+        var patch = new JsonObject { ["status"] = PodStatusDocument.Running(pod.StartedAt, nodeAddress, true, null, pod.PodName, pod.Image ?? "", pod.StartedAt) };
+        var reply = await api.MergePatchAsync(path, patch, ct).ConfigureAwait(false);
+        if (!reply.Ok)
+            throw new InvalidOperationException($"The kubelet of {nodeName} could not update the status of mirror pod kube-system/{name}: {reply.Describe()}.");
+    }
+
+    private async Task DeleteAsync(string name, CancellationToken ct)
+    {
+        var reply = await api.DeleteAsync($"api/v1/namespaces/kube-system/pods/{name}", ct).ConfigureAwait(false);
+        if (!reply.Ok && reply.Status != HttpStatusCode.NotFound)
+            throw new InvalidOperationException($"The kubelet of {nodeName} could not delete mirror pod kube-system/{name}: {reply.Describe()}.");
+    }
+}

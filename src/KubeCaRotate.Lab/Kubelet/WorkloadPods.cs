@@ -1,0 +1,238 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using KubeCaRotate.Lab.Control;
+using KubeCaRotate.Lab.Topology;
+using KubeCaRotate.Pki;
+
+namespace KubeCaRotate.Lab.Kubelet;
+
+/// <summary>
+/// The workload pods bound to this node, each run in-process as an in-cluster client: at its start it reads what
+/// its service-account volume would hold at that moment (ca.crt = its namespace's kube-root-ca.crt, token = the
+/// legacy token Secret of its serviceAccountName), records both with <see cref="LoadedFiles"/> under
+/// pod-NAMESPACE-NAME, and from then on calls the API server through the HA endpoint, trusting only that CA, as
+/// client-go's in-cluster config does. Cheap by design: the agent's one loop drives every pod, one HttpClient per
+/// distinct CA bundle (the token is a header), status posted only when it changes.
+/// </summary>
+public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnection kubelet, TextWriter log, TimeProvider time) : IDisposable
+{
+    public const string ServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
+    private readonly Dictionary<string, RunningPod> _pods = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _pendingReported = new(StringComparer.Ordinal);
+    private bool _cleaned;
+
+    private sealed class RunningPod(WorkloadPodState state, string? caKey, string? token, string image, string container)
+    {
+        public WorkloadPodState State { get; set; } = state;
+        public string? CaKey { get; } = caKey;
+        public string? Token { get; } = token;
+        public string Image { get; } = image;
+        public string Container { get; } = container;
+        public DateTimeOffset Transition { get; set; } = state.StartedAt;
+        public bool Posted { get; set; }
+    }
+
+    public static string StateDir(LabTopology lab, string node) => Path.Combine(lab.RunDir, node, "workloads");
+
+    public static string Component(string ns, string name) => $"pod-{ns}-{name}";
+
+    private volatile IReadOnlyList<WorkloadPodState> _snapshot = [];
+
+    /// <summary>The running pods as of the last sync or call round (safe to read from other threads).</summary>
+    public IReadOnlyList<WorkloadPodState> Pods => _snapshot;
+
+    /// <summary>Starts the pods newly bound to the node, stops those gone (or being deleted).</summary>
+    public async Task SyncAsync(IReadOnlyList<JsonObject> assigned, CancellationToken ct)
+    {
+        var live = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var pod in assigned)
+        {
+            var metadata = pod["metadata"]!;
+            var uid = metadata["uid"]?.GetValue<string>() ?? "";
+            var ns = metadata["namespace"]?.GetValue<string>() ?? "default";
+            var name = metadata["name"]!.GetValue<string>();
+            if (metadata["deletionTimestamp"] is not null)
+            {
+                await kubelet.DeleteAsync($"api/v1/namespaces/{ns}/pods/{name}?gracePeriodSeconds=0", ct).ConfigureAwait(false);
+                continue;
+            }
+            var phase = pod["status"]?["phase"]?.GetValue<string>();
+            if (phase is "Succeeded" or "Failed") continue;
+            live.Add(uid);
+            if (_pods.ContainsKey(uid)) continue;
+            var started = await StartAsync(pod, uid, ns, name, ct).ConfigureAwait(false);
+            if (started is not null) _pods[uid] = started;
+        }
+        foreach (var gone in _pods.Keys.Where(k => !live.Contains(k)).ToList())
+        {
+            var state = _pods[gone].State;
+            _pods.Remove(gone);
+            File.Delete(Path.Combine(StateDir(lab, node.Name), WorkloadPodState.FileName(state.Namespace, state.Name)));
+            LoadedFiles.Forget(lab, node.Name, state.Component);
+            log.WriteLine($"{time.GetUtcNow():O} pod {state.Namespace}/{state.Name}: deleted, stopped");
+        }
+        _pendingReported.IntersectWith(live);
+        if (!_cleaned && Directory.Exists(StateDir(lab, node.Name)))
+        {
+            // State left by an earlier agent for pods that were deleted while no kubelet ran.
+            foreach (var file in Directory.EnumerateFiles(StateDir(lab, node.Name), "*.json"))
+            {
+                if (WorkloadPodState.Read(file) is { } left && live.Contains(left.Uid)) continue;
+                if (WorkloadPodState.Read(file) is { } stale) LoadedFiles.Forget(lab, node.Name, stale.Component);
+                File.Delete(file);
+            }
+        }
+        _cleaned = true;
+        _snapshot = _pods.Values.Select(p => p.State).ToList();
+        foreach (var unused in _clients.Keys.Where(k => _pods.Values.All(p => p.CaKey != k)).ToList())
+        {
+            _clients[unused].Dispose();
+            _clients.Remove(unused);
+        }
+    }
+
+    private async Task<RunningPod?> StartAsync(JsonObject pod, string uid, string ns, string name, CancellationToken ct)
+    {
+        var serviceAccount = pod["spec"]?["serviceAccountName"]?.GetValue<string>() ?? "default";
+        var container = pod["spec"]?["containers"]?[0];
+        var rootCa = await kubelet.GetAsync($"api/v1/namespaces/{ns}/configmaps/kube-root-ca.crt", ct).ConfigureAwait(false);
+        var caPem = rootCa.Ok ? rootCa.Body?["data"]?["ca.crt"]?.GetValue<string>() : null;
+        if (caPem is null)
+        {
+            // The kubelet cannot mount the projected volume: the pod stays Pending and is tried again.
+            if (_pendingReported.Add(uid))
+                await PostStatusAsync(ns, name, new JsonObject { ["status"] = new JsonObject { ["phase"] = "Pending", ["message"] = $"configmap \"kube-root-ca.crt\" not found in {ns}: the service-account volume cannot be mounted" } }, ct).ConfigureAwait(false);
+            return null;
+        }
+        var component = Component(ns, name);
+        var startedAt = time.GetUtcNow();
+        string? token;
+        var earlier = WorkloadPodState.Read(Path.Combine(StateDir(lab, node.Name), WorkloadPodState.FileName(ns, name)));
+        if (earlier is not null && earlier.Uid == uid && earlier.CaFile is not null && File.Exists(earlier.CaFile))
+        {
+            // The container kept running while the kubelet restarted: it still holds what it read at its own start.
+            caPem = File.ReadAllText(earlier.CaFile);
+            token = earlier.TokenFile is not null && File.Exists(earlier.TokenFile) ? File.ReadAllText(earlier.TokenFile) : null;
+            startedAt = earlier.StartedAt;
+        }
+        else
+        {
+            token = await FindTokenAsync(ns, serviceAccount, ct).ConfigureAwait(false);
+            var files = new Dictionary<string, byte[]> { [$"{ServiceAccountDir}/ca.crt"] = Encoding.ASCII.GetBytes(caPem) };
+            if (token is not null) files[$"{ServiceAccountDir}/token"] = Encoding.ASCII.GetBytes(token);
+            LoadedFiles.Write(lab, node, component, files);
+        }
+        var caKey = Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(caPem)));
+        if (!_clients.ContainsKey(caKey))
+        {
+            var roots = PemBundle.Parse(caPem, $"configmap {ns}/kube-root-ca.crt").Certificates;
+            _clients[caKey] = LabClients.Create(roots, null, CallTimeout);
+        }
+        var state = new WorkloadPodState
+        {
+            Namespace = ns, Name = name, Uid = uid, Node = node.Name, ServiceAccount = serviceAccount, StartedAt = startedAt,
+            Component = component,
+            CaFile = LoadedFiles.Find(lab, node.Name, component, $"{ServiceAccountDir}/ca.crt"),
+            TokenFile = token is null ? null : LoadedFiles.Find(lab, node.Name, component, $"{ServiceAccountDir}/token"),
+            Server = lab.EndpointUrl,
+            Message = token is null ? $"no service-account token Secret for service account {serviceAccount} in {ns}; the pod does not call the API server" : null,
+        };
+        log.WriteLine($"{time.GetUtcNow():O} pod {ns}/{name}: {(earlier?.Uid == uid ? "adopted" : "started")} (service account {serviceAccount}, CA bundle {caKey[..12]}, {(token is null ? "no token" : "legacy token")})");
+        var running = new RunningPod(state, caKey, token, container?["image"]?.GetValue<string>() ?? "", container?["name"]?.GetValue<string>() ?? name);
+        await PublishAsync(running, ct).ConfigureAwait(false);
+        return running;
+    }
+
+    private async Task<string?> FindTokenAsync(string ns, string serviceAccount, CancellationToken ct)
+    {
+        var reply = await kubelet.GetAsync($"api/v1/namespaces/{ns}/secrets?fieldSelector=type%3Dkubernetes.io%2Fservice-account-token", ct).ConfigureAwait(false);
+        if (!reply.Ok) return null;
+        foreach (var secret in reply.Body?["items"]?.AsArray() ?? [])
+        {
+            if (secret?["metadata"]?["annotations"]?["kubernetes.io/service-account.name"]?.GetValue<string>() != serviceAccount) continue;
+            if (secret["data"]?["token"]?.GetValue<string>() is { Length: > 0 } encoded)
+                return Encoding.ASCII.GetString(Convert.FromBase64String(encoded));
+        }
+        return null;
+    }
+
+    /// <summary>Every running pod with a token calls the API server once; status changes are posted.</summary>
+    public async Task CallAsync(CancellationToken ct)
+    {
+        var calls = _pods.Values.Where(p => p.Token is not null).Select(p => CallOneAsync(p, ct)).ToList();
+        await Task.WhenAll(calls).ConfigureAwait(false);
+        foreach (var pod in _pods.Values.Where(p => !p.Posted)) await PublishAsync(pod, ct).ConfigureAwait(false);
+        _snapshot = _pods.Values.Select(p => p.State).ToList();
+    }
+
+    private async Task CallOneAsync(RunningPod pod, CancellationToken ct)
+    {
+        var s = pod.State;
+        bool ok;
+        string? message;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{s.Server}/api/v1/namespaces/{s.Namespace}/pods/{s.Name}");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", pod.Token);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            using var response = await _clients[pod.CaKey!].SendAsync(request, ct).ConfigureAwait(false);
+            ok = response.IsSuccessStatusCode;
+            message = ok ? null : $"the API server answered {(int)response.StatusCode} {response.ReasonPhrase}";
+        }
+        catch (HttpRequestException e)
+        {
+            ok = false;
+            message = e.InnerException is null ? e.Message : $"{e.Message} ({e.InnerException.Message})";
+        }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            ok = false;
+            message = $"the call timed out after {CallTimeout.TotalSeconds:0} s";
+        }
+        var now = time.GetUtcNow();
+        if (ok != s.Ready || message != s.Message)
+        {
+            if (ok != s.Ready) pod.Transition = now;
+            pod.Posted = false;
+            if (!ok) log.WriteLine($"{now:O} pod {s.Namespace}/{s.Name}: call failed: {message}");
+        }
+        pod.State = s with { Ready = ok, Message = message, LastCallAt = now };
+    }
+
+    /// <summary>Posts the pod's status and writes its state file; on failure it is tried again after the next call.</summary>
+    private async Task PublishAsync(RunningPod pod, CancellationToken ct)
+    {
+        var s = pod.State;
+        var dir = StateDir(lab, node.Name);
+        Directory.CreateDirectory(dir);
+        var file = Path.Combine(dir, WorkloadPodState.FileName(s.Namespace, s.Name));
+        File.WriteAllText(file + ".tmp", JsonSerializer.Serialize(s, WorkloadPodState.Json));
+        File.Move(file + ".tmp", file, overwrite: true);
+        var status = PodStatusDocument.Running(s.StartedAt, node.Address, s.Ready, s.Message, pod.Container, pod.Image, pod.Transition);
+        pod.Posted = await PostStatusAsync(s.Namespace, s.Name, new JsonObject { ["status"] = status }, ct).ConfigureAwait(false);
+    }
+
+    private async Task<bool> PostStatusAsync(string ns, string name, JsonObject patch, CancellationToken ct)
+    {
+        try
+        {
+            var reply = await kubelet.MergePatchAsync($"api/v1/namespaces/{ns}/pods/{name}/status", patch, ct).ConfigureAwait(false);
+            return reply.Ok;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var client in _clients.Values) client.Dispose();
+        _clients.Clear();
+    }
+}
