@@ -34,6 +34,7 @@ public static class CliApp
                 lab.AddCommand<LabUpCommand>("up").WithDescription("Create and start a lab cluster, and wait until it is ready.");
                 lab.AddCommand<LabDownCommand>("down").WithDescription("Stop every process of a lab.");
                 lab.AddCommand<LabStatusCommand>("status").WithDescription("Show the lab's nodes, endpoints and processes.");
+                lab.AddCommand<LabReportCommand>("report").WithDescription("Sum the prober's attempts per trust edge over a window: trust failures and HA endpoint failures.");
                 lab.AddCommand<LabRestartKubeletCommand>("restart-kubelet").WithDescription("Restart a node's kubelet (static pods keep running) and wait until its node is Ready.");
                 lab.AddCommand<LabAgentCommand>("agent").IsHidden();
                 lab.AddCommand<LabComponentCommand>("component").IsHidden();

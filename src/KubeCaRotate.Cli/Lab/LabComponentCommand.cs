@@ -3,6 +3,7 @@ using System.Net;
 using KubeCaRotate.Lab.ApiServer;
 using KubeCaRotate.Lab.Endpoint;
 using KubeCaRotate.Lab.Etcd;
+using KubeCaRotate.Lab.Prober;
 using KubeCaRotate.Lab.Topology;
 using Spectre.Console.Cli;
 
@@ -44,6 +45,9 @@ public sealed class LabComponentCommand : AsyncCommand<LabComponentCommand.Setti
                 var lab = LabTopology.Load(settings.LabDir ?? throw new UsageException("--lab-dir is required."));
                 var backends = lab.ControlPlanes.Select(n => new IPEndPoint(IPAddress.Parse(n.Address), n.ApiServerPort)).ToList();
                 await new LoadBalancer(new IPEndPoint(IPAddress.Parse(lab.EndpointAddress), lab.EndpointPort), backends, TimeSpan.FromMilliseconds(500), Console.Out).RunAsync(shutdown.Token);
+                return ExitCodes.Ok;
+            case "prober":
+                await new EdgeProber(LabTopology.Load(settings.LabDir ?? throw new UsageException("--lab-dir is required.")), TimeProvider.System, Console.Out).RunAsync(shutdown.Token);
                 return ExitCodes.Ok;
             default:
                 throw new UsageException($"The lab has no stand-in for '{settings.Component}'; it runs kube-apiserver and load-balancer.");

@@ -42,6 +42,7 @@ public sealed class LabController(TextWriter log, TimeProvider time)
             foreach (var node in lab.Nodes)
                 (await NodeAgentProcess.StartAsync(lab, node, time, ct).ConfigureAwait(false)).Dispose();
             await StartAsync(exe, ["lab", "component", "load-balancer", "--lab-dir", dir], Path.Combine(lab.LogDir, "endpoint.log"), EndpointPidFile(lab), ct).ConfigureAwait(false);
+            await StartAsync(exe, ["lab", "component", "prober", "--lab-dir", dir], Path.Combine(lab.LogDir, "prober.log"), ProberPidFile(lab), ct).ConfigureAwait(false);
             log.WriteLine("Waiting for etcd and the API servers ...");
             await new LabReadiness(lab, time).WaitAsync(options.ReadyTimeout, ct).ConfigureAwait(false);
             log.WriteLine("Seeding cluster objects ...");
@@ -78,6 +79,7 @@ public sealed class LabController(TextWriter log, TimeProvider time)
 
     private static int StopOrder(string pidFile) => Path.GetFileName(pidFile) switch
     {
+        "prober.pid" => -1, // first, so that stopping the lab is not recorded as failures
         "agent.pid" => 0,
         "endpoint.pid" => 2,
         _ => 1,
@@ -102,6 +104,8 @@ public sealed class LabController(TextWriter log, TimeProvider time)
     public static string AgentPidFile(LabTopology lab, LabNode node) => NodeAgentProcess.PidFile(lab, node);
 
     public static string EndpointPidFile(LabTopology lab) => Path.Combine(lab.RunDir, "endpoint.pid");
+
+    public static string ProberPidFile(LabTopology lab) => Path.Combine(lab.RunDir, "prober.pid");
 
     private async Task StartAsync(IReadOnlyList<string> exe, IReadOnlyList<string> args, string logFile, string pidFile, CancellationToken ct)
     {
