@@ -13,6 +13,8 @@ public static class ApiResourceCatalog
         new("", "v1", "configmaps", "configmap", "ConfigMap", true, ["cm"], [], Common),
         new("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, ["sa"], [], Common),
         new("", "v1", "pods", "pod", "Pod", true, ["po"], ["status"], [.. Common, "spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP", "status.nominatedNodeName"]),
+        new("", "v1", "services", "service", "Service", true, ["svc"], ["status"], Common),
+        new("", "v1", "endpoints", "endpoints", "Endpoints", true, ["ep"], [], Common),
         new("", "v1", "events", "event", "Event", true, ["ev"], [], [.. Common, "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"]),
         new("apps", "v1", "deployments", "deployment", "Deployment", true, ["deploy"], ["status"], Common),
         new("apps", "v1", "daemonsets", "daemonset", "DaemonSet", true, ["ds"], ["status"], Common),

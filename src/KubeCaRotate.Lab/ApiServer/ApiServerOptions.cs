@@ -30,6 +30,9 @@ public sealed record ApiServerOptions
     public string? EtcdCaFile { get; init; }
     public string? EtcdCertFile { get; init; }
     public string? EtcdKeyFile { get; init; }
+    /// <summary>The client certificate and key presented to aggregated API servers; re-read when they change.</summary>
+    public string? ProxyClientCertFile { get; init; }
+    public string? ProxyClientKeyFile { get; init; }
     /// <summary>Lab-only: a JSON file of <see cref="FaultSettings"/>, re-read when it changes.</summary>
     public string? LabFaultFile { get; init; }
     /// <summary>What /version reports as gitVersion.</summary>
@@ -95,6 +98,8 @@ public sealed record ApiServerOptions
                 case "etcd-cafile": options = options with { EtcdCaFile = MappedPath() }; break;
                 case "etcd-certfile": options = options with { EtcdCertFile = MappedPath() }; break;
                 case "etcd-keyfile": options = options with { EtcdKeyFile = MappedPath() }; break;
+                case "proxy-client-cert-file": options = options with { ProxyClientCertFile = MappedPath() }; break;
+                case "proxy-client-key-file": options = options with { ProxyClientKeyFile = MappedPath() }; break;
                 case "lab-fault-file": options = options with { LabFaultFile = Required() }; break;
                 case "lab-kubernetes-version": options = options with { KubernetesVersion = Required() }; break;
                 default: ignored.Add(arg); break;

@@ -16,6 +16,7 @@ internal sealed class RestHandler(
     RequestAuthenticator authenticator,
     FaultInjector faults,
     TableConverter tables,
+    AggregatorProxy aggregator,
     Func<string> serverAddress,
     CancellationToken stopping)
 {
@@ -84,6 +85,9 @@ internal sealed class RestHandler(
                 return;
             case ["apis"]:
                 await RestResponses.WriteJsonAsync(context, 200, Discovery.GroupList());
+                return;
+            case ["apis", var group, ..] when AggregatorProxy.IsAggregated(group):
+                await aggregator.ProxyAsync(context, group, s.ElementAtOrDefault(2), (AuthenticatedUser)context.Items[typeof(AuthenticatedUser)]!);
                 return;
             case ["apis", var group]:
                 await RestResponses.WriteJsonAsync(context, 200, Discovery.GroupDocument(group) ?? throw ApiStatusException.NotFoundPath());
@@ -177,6 +181,8 @@ internal sealed class RestHandler(
                     return;
                 case "POST" when !resource.Namespaced || ns is not null:
                     var body = await ReadBodyAsync(context, resource.Kind);
+                    if (resource.Name == "certificatesigningrequests" && context.Items[typeof(AuthenticatedUser)] is AuthenticatedUser requester)
+                        StampRequester(body, requester);
                     var created = await registry.CreateAsync(resource, ns, body, dryRun, ct);
                     await WriteObjectAsync(context, 201, resource, created);
                     return;
@@ -220,6 +226,15 @@ internal sealed class RestHandler(
             default:
                 throw ApiStatusException.MethodNotAllowed(method);
         }
+    }
+
+    /// <summary>As the CSR strategy does on create: spec.username and spec.groups are who made the request, whatever the body said.</summary>
+    private static void StampRequester(JsonObject csr, AuthenticatedUser user)
+    {
+        var spec = csr["spec"] as JsonObject ?? new JsonObject();
+        spec["username"] = user.Name;
+        spec["groups"] = new JsonArray([.. user.Groups.Select(g => (JsonNode?)JsonValue.Create(g))]);
+        csr["spec"] = spec;
     }
 
     private async Task PatchAsync(HttpContext context, ApiResource resource, string? ns, string name, string sub, bool dryRun, CancellationToken ct)
