@@ -1,8 +1,11 @@
 using System.ComponentModel;
 using System.Net;
+using KubeCaRotate.Lab.Aggregator;
 using KubeCaRotate.Lab.ApiServer;
+using KubeCaRotate.Lab.ControllerManager;
 using KubeCaRotate.Lab.Endpoint;
 using KubeCaRotate.Lab.Etcd;
+using KubeCaRotate.Lab.Scheduler;
 using KubeCaRotate.Lab.Prober;
 using KubeCaRotate.Lab.Topology;
 using Spectre.Console.Cli;
@@ -41,6 +44,26 @@ public sealed class LabComponentCommand : AsyncCommand<LabComponentCommand.Setti
             case "kube-apiserver":
                 await RunApiServerAsync(settings, args, shutdown.Token);
                 return ExitCodes.Ok;
+            case "kube-controller-manager":
+            {
+                var root = settings.Root ?? throw new UsageException("--root is required.");
+                var options = ControllerManagerOptions.Parse(args, p => p.StartsWith('/') ? Path.Join(root, p) : p, Environment.GetEnvironmentVariable(ControllerManagerOptions.RolloutPaceVariable));
+                Console.Out.WriteLine($"{DateTimeOffset.UtcNow:O} kube-controller-manager stand-in (node {settings.Node}); ignored flags: {string.Join(' ', options.IgnoredFlags)}");
+                var kcm = ControllerManagerStandIn.Start(options, $"{settings.Node}_{Guid.NewGuid()}", p => p.StartsWith('/') ? Path.Join(root, p) : p, TimeProvider.System, Console.Out);
+                await kcm.RunAsync(shutdown.Token);
+                return ExitCodes.Ok;
+            }
+            case "kube-scheduler":
+            {
+                var root = settings.Root ?? throw new UsageException("--root is required.");
+                var options = SchedulerOptions.Parse(args, p => p.StartsWith('/') ? Path.Join(root, p) : p);
+                Console.Out.WriteLine($"{DateTimeOffset.UtcNow:O} kube-scheduler stand-in (node {settings.Node})");
+                await SchedulerStandIn.Start(options, $"{settings.Node}_{Guid.NewGuid()}", p => p.StartsWith('/') ? Path.Join(root, p) : p, TimeProvider.System, Console.Out).RunAsync(shutdown.Token);
+                return ExitCodes.Ok;
+            }
+            case "lab-aggregator":
+                await AggregatedApiServer.RunAsync(LabTopology.Load(settings.LabDir ?? throw new UsageException("--lab-dir is required.")), Console.Out, shutdown.Token);
+                return ExitCodes.Ok;
             case "load-balancer":
                 var lab = LabTopology.Load(settings.LabDir ?? throw new UsageException("--lab-dir is required."));
                 var backends = lab.ControlPlanes.Select(n => new IPEndPoint(IPAddress.Parse(n.Address), n.ApiServerPort)).ToList();
@@ -50,7 +73,7 @@ public sealed class LabComponentCommand : AsyncCommand<LabComponentCommand.Setti
                 await new EdgeProber(LabTopology.Load(settings.LabDir ?? throw new UsageException("--lab-dir is required.")), TimeProvider.System, Console.Out).RunAsync(shutdown.Token);
                 return ExitCodes.Ok;
             default:
-                throw new UsageException($"The lab has no stand-in for '{settings.Component}'; it runs kube-apiserver and load-balancer.");
+                throw new UsageException($"The lab has no stand-in for '{settings.Component}'; it runs kube-apiserver, kube-controller-manager, kube-scheduler, lab-aggregator, prober and load-balancer.");
         }
     }
 

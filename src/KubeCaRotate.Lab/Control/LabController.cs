@@ -47,6 +47,8 @@ public sealed class LabController(TextWriter log, TimeProvider time)
             await new LabReadiness(lab, time).WaitAsync(options.ReadyTimeout, ct).ConfigureAwait(false);
             log.WriteLine("Seeding cluster objects ...");
             await new LabSeeder(lab, time).SeedAsync(ct).ConfigureAwait(false);
+            await new Aggregator.AggregatorInstaller(lab, time).InstallAsync(ct).ConfigureAwait(false);
+            await StartAsync(exe, ["lab", "component", "lab-aggregator", "--lab-dir", dir], Aggregator.AggregatorFiles.LogFile(lab), Aggregator.AggregatorFiles.PidFile(lab), ct).ConfigureAwait(false);
         }
         catch
         {

@@ -32,11 +32,12 @@ public sealed class LabSeeder(LabTopology lab, TimeProvider time)
             // The API server creates the system namespaces itself at start, as the real one does.
             await CreateUnlessExistsAsync(() => client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } }, cancellationToken: ct)).ConfigureAwait(false);
             await CreateUnlessExistsAsync(() => client.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "default" } }, ns, cancellationToken: ct)).ConfigureAwait(false);
-            await client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+            // The controller-manager's root-ca-cert-publisher may have created it already.
+            await CreateUnlessExistsAsync(() => client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
             {
                 Metadata = new V1ObjectMeta { Name = "kube-root-ca.crt", Annotations = new Dictionary<string, string> { ["kubernetes.io/description"] = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters." } },
                 Data = new Dictionary<string, string> { ["ca.crt"] = caPem },
-            }, ns, cancellationToken: ct).ConfigureAwait(false);
+            }, ns, cancellationToken: ct)).ConfigureAwait(false);
         }
 
         foreach (var n in lab.Nodes)

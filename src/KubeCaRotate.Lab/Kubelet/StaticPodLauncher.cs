@@ -6,7 +6,7 @@ namespace KubeCaRotate.Lab.Kubelet;
 /// <summary>
 /// Turns a static pod manifest into the process the lab runs for it: the real etcd binary with the manifest's flags
 /// (node paths mapped into the node's root directory), or this tool's stand-in for a Kubernetes component, which maps
-/// paths itself. Returns null for a component the lab cannot run (yet: the controller-manager and scheduler stand-ins come with the lab's part 2).
+/// paths itself. Returns null for a component the lab cannot run.
 /// </summary>
 public static class StaticPodLauncher
 {
@@ -18,7 +18,7 @@ public static class StaticPodLauncher
             case "etcd":
                 return (FindOnPath("etcd") ?? throw new FileNotFoundException("The etcd binary is not installed; run scripts/install-deps.sh (Debian package etcd-server)."),
                     args.Select(a => MapFlagPath(a, nodeRoot)).ToList());
-            case "kube-apiserver":
+            case "kube-apiserver" or "kube-controller-manager" or "kube-scheduler":
                 var exe = LabExecutable.Command();
                 return (exe[0], [.. exe.Skip(1), "lab", "component", manifest.Binary, "--root", nodeRoot, "--lab-dir", labDir, "--node", nodeName, "--", .. args]);
             default:
