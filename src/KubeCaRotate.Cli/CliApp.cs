@@ -14,6 +14,14 @@ public static class CliApp
 {
     public static int Run(string[] args, IAnsiConsole? console = null)
     {
+        // A component's own flags (after "--") are the manifest's, in any form its real binary accepts (e.g. --v=3);
+        // they are handed over untouched instead of going through this tool's option parser.
+        var dashDash = Array.IndexOf(args, "--");
+        if (dashDash >= 0 && args is ["lab", "component", ..])
+        {
+            LabComponentCommand.ComponentArguments = args[(dashDash + 1)..];
+            args = args[..dashDash];
+        }
         var app = new CommandApp();
         app.Configure(config =>
         {
@@ -35,6 +43,7 @@ public static class CliApp
                 lab.AddCommand<LabDownCommand>("down").WithDescription("Stop every process of a lab.");
                 lab.AddCommand<LabStatusCommand>("status").WithDescription("Show the lab's nodes, endpoints and processes.");
                 lab.AddCommand<LabReportCommand>("report").WithDescription("Sum the prober's attempts per trust edge over a window: trust failures and HA endpoint failures.");
+                lab.AddCommand<LabFaultCommand>("fault").WithDescription("Inject API server faults at run time: latency, 429, 500, 503, dropped connections.");
                 lab.AddCommand<LabRestartKubeletCommand>("restart-kubelet").WithDescription("Restart a node's kubelet (static pods keep running) and wait until its node is Ready.");
                 lab.AddCommand<LabAgentCommand>("agent").IsHidden();
                 lab.AddCommand<LabComponentCommand>("component").IsHidden();

@@ -19,6 +19,9 @@ namespace KubeCaRotate.Cli.Lab;
 /// </summary>
 public sealed class LabComponentCommand : AsyncCommand<LabComponentCommand.Settings>
 {
+    /// <summary>The component's own flags, taken from after "--" by <see cref="CliApp.Run"/> before option parsing.</summary>
+    internal static IReadOnlyList<string> ComponentArguments { get; set; } = [];
+
     public sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<COMPONENT>")]
@@ -38,7 +41,7 @@ public sealed class LabComponentCommand : AsyncCommand<LabComponentCommand.Setti
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         using var shutdown = new ShutdownSignal(cancellationToken);
-        var args = context.Remaining.Raw.ToList();
+        var args = ComponentArguments.ToList();
         switch (settings.Component)
         {
             case "kube-apiserver":

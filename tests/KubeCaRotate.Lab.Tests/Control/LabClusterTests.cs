@@ -130,4 +130,37 @@ public class LabClusterTests(LabFixture fixture) : IClassFixture<LabFixture>
         Assert.True(health.ExitCode == 0, health.Stdout + health.Stderr);
         Assert.NotEqual(pidBefore, File.ReadAllText(pidFile));
     }
+
+    [Fact]
+    public async Task Faults_switched_at_run_time_reach_every_api_server_and_spare_the_health_checks()
+    {
+        var lab = fixture.Lab;
+        Assert.Equal(0, KubeCaRotate.Cli.CliApp.Run(["lab", "fault", "--dir", lab.Dir, "--unavailable-rate", "1"]));
+        try
+        {
+            var deadline = DateTimeOffset.UtcNow.AddSeconds(20);
+            ProcessRun failed;
+            do
+            {
+                failed = await ProcessRun.RunAsync("kubectl", ["--kubeconfig", fixture.KubeconfigFor(lab.ControlPlanes.Last()), "get", "nodes", "--request-timeout=5s"]);
+            }
+            while (failed.ExitCode == 0 && DateTimeOffset.UtcNow < deadline);
+            Assert.NotEqual(0, failed.ExitCode);
+            Assert.Contains("unavailable", failed.Stderr, StringComparison.OrdinalIgnoreCase);
+            var readyz = await ProcessRun.RunAsync("kubectl", ["--kubeconfig", lab.AdminKubeconfig, "get", "--raw", "/readyz"]);
+            Assert.Equal("ok", readyz.EnsureSuccess().Stdout.Trim());
+        }
+        finally
+        {
+            Assert.Equal(0, KubeCaRotate.Cli.CliApp.Run(["lab", "fault", "--dir", lab.Dir, "--clear"]));
+        }
+        var deadline2 = DateTimeOffset.UtcNow.AddSeconds(20);
+        ProcessRun ok;
+        do
+        {
+            ok = await ProcessRun.RunAsync("kubectl", ["--kubeconfig", lab.AdminKubeconfig, "get", "nodes"]);
+        }
+        while (ok.ExitCode != 0 && DateTimeOffset.UtcNow < deadline2);
+        ok.EnsureSuccess();
+    }
 }
