@@ -40,6 +40,7 @@ public sealed class ControllerManagerTests(WorkloadLab fixture)
 
         // The signer must keep a single-certificate file while ca.crt becomes a bundle (the manual-rotation page's workaround).
         var before = await fixture.LeaseHolderAsync("kube-controller-manager");
+        var pids = fixture.ControllerManagerPids();
         foreach (var cp in cps)
         {
             File.Copy(fixture.NodeFile(cp, caPath), fixture.NodeFile(cp, "/etc/kubernetes/pki/ca-signer.crt"), overwrite: true);
@@ -47,6 +48,8 @@ public sealed class ControllerManagerTests(WorkloadLab fixture)
         }
         await WorkloadLab.EventuallyAsync(async () => await fixture.LeaseHolderAsync("kube-controller-manager") is { Length: > 0 } h && h != before,
             "a restarted controller-manager leads");
+        // Every instance must have restarted before the bundle is written: one starting late would load the bundle.
+        await fixture.WaitControllerManagersRestartedAsync(pids);
 
         // A bundle in --root-ca-file is not seen while the controller-manager runs ...
         var extra = CertificateIssuer.System.NewCertificateAuthority(new CaProfile(CaKind.Cluster, "extra", "extra", "extra-ca", "test"), KeyAlgorithm.EcdsaP256, TimeSpan.FromDays(30));

@@ -71,6 +71,31 @@ public sealed class WorkloadLab : IAsyncLifetime
         File.Move(path + ".tmp", path, overwrite: true);
     }
 
+    /// <summary>
+    /// Waits until every control-plane node runs the controller-manager of its current manifest: the node agent has
+    /// recorded the manifest's hash for a live process. Only then has every instance read its files anew.
+    /// </summary>
+    public async Task WaitControllerManagersRestartedAsync(IReadOnlyDictionary<string, string> pidsBefore)
+    {
+        foreach (var cp in Lab.ControlPlanes)
+        {
+            var pods = KubeCaRotate.Lab.Kubelet.StaticPodRunner.PodRunDirectory(Lab, cp.Name);
+            var manifest = NodeFile(cp, "/etc/kubernetes/manifests/kube-controller-manager.yaml");
+            await EventuallyAsync(() =>
+            {
+                var pidFile = Path.Combine(pods, "kube-controller-manager.pid");
+                var hashFile = Path.Combine(pods, "kube-controller-manager.hash");
+                var pid = File.Exists(pidFile) ? File.ReadAllText(pidFile) : null;
+                var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(manifest)));
+                return Task.FromResult(pid is not null && pid != pidsBefore.GetValueOrDefault(cp.Name) && File.Exists(hashFile) && File.ReadAllText(hashFile) == hash);
+            }, $"the controller-manager on {cp.Name} restarted with its new manifest");
+        }
+    }
+
+    public IReadOnlyDictionary<string, string> ControllerManagerPids() => Lab.ControlPlanes.ToDictionary(
+        cp => cp.Name,
+        cp => File.ReadAllText(Path.Combine(KubeCaRotate.Lab.Kubelet.StaticPodRunner.PodRunDirectory(Lab, cp.Name), "kube-controller-manager.pid")));
+
     public StaticPodManifest ControllerManagerManifest(LabNode node)
     {
         var path = NodeFile(node, KubeadmPaths.Default.ControllerManagerManifest);

@@ -268,10 +268,14 @@ public class KubeletTests(KubeletLabFixture fixture) : IClassFixture<KubeletLabF
         {
             // With a controller-manager publishing kube-root-ca.crt, change it the way a rotation does: widen its
             // --root-ca-file (read at start only) and restart it through its manifest.
+            // The signer keeps a single-certificate copy, as the manual-rotation page says: with a bundle in
+            // --cluster-signing-cert-file the controller-manager refuses to start.
             var caFile = fixture.NodeFile("cp-1", "/etc/kubernetes/pki/ca.crt");
+            File.Copy(caFile, fixture.NodeFile("cp-1", "/etc/kubernetes/pki/ca-signer.crt"), overwrite: true);
             File.WriteAllText(caFile, File.ReadAllText(caFile).TrimEnd() + "\n" + nextPem + "\n");
             var manifestPath = fixture.NodeFile("cp-1", "/etc/kubernetes/manifests/kube-controller-manager.yaml");
             var manifest = StaticPodManifest.Parse(File.ReadAllBytes(manifestPath), manifestPath);
+            manifest.SetFlag("cluster-signing-cert-file", "/etc/kubernetes/pki/ca-signer.crt");
             manifest.SetAnnotation("kube-ca-rotate.test/restarted", Guid.NewGuid().ToString("N"));
             File.WriteAllBytes(manifestPath, manifest.ToBytes());
         }
