@@ -22,12 +22,15 @@ public static class CliApp
             LabComponentCommand.ComponentArguments = args[(dashDash + 1)..];
             args = args[..dashDash];
         }
+        // Errors go to stderr on a terminal; a caller's console (tests) gets everything.
+        var err = console ?? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        console ??= DefaultConsole();
         var app = new CommandApp();
         app.Configure(config =>
         {
             config.SetApplicationName("kube-ca-rotate");
             config.PropagateExceptions();
-            if (console is not null) config.ConfigureConsole(console);
+            config.ConfigureConsole(console);
             config.AddBranch("pki", pki =>
             {
                 pki.SetDescription("Create and inspect kubeadm certificate directories.");
@@ -49,7 +52,6 @@ public static class CliApp
                 lab.AddCommand<LabComponentCommand>("component").IsHidden();
             });
         });
-        var err = console ?? AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         try
         {
             return app.Run(args);
@@ -80,6 +82,14 @@ public static class CliApp
             err.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)} ({e.GetType().Name}); please report this with the command you ran.");
             return ExitCodes.Failed;
         }
+    }
+
+    /// <summary>The terminal; when output goes to a file or pipe, tables are laid out 200 columns wide instead of wrapping at 80.</summary>
+    private static IAnsiConsole DefaultConsole()
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings());
+        if (Console.IsOutputRedirected) console.Profile.Width = 200;
+        return console;
     }
 }
 
