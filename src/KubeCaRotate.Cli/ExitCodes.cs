@@ -14,4 +14,7 @@ public static class ExitCodes
 
     /// <summary>Something failed while the command ran; the message says what and what to do.</summary>
     public const int Failed = 3;
+
+    /// <summary>verify: nothing is broken now, but edges are at risk (the files on disk would break them at the next restart, or a component has not been restarted to load a changed file).</summary>
+    public const int AtRisk = 4;
 }

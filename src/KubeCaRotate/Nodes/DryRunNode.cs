@@ -13,11 +13,14 @@ public sealed class DryRunNode : INodeAccess
     private readonly Lock _gate = new();
     private readonly Dictionary<string, PlannedEntry> _overlay = new(StringComparer.Ordinal);
     private readonly List<PlannedChange> _changes = [];
+    private readonly TimeProvider _time;
 
-    public DryRunNode(INodeAccess inner, Func<IReadOnlyList<string>, bool>? isReadOnlyCommand = null)
+    /// <param name="time">The clock planned writes are stamped with (their modification time in the planned state).</param>
+    public DryRunNode(INodeAccess inner, Func<IReadOnlyList<string>, bool>? isReadOnlyCommand = null, TimeProvider? time = null)
     {
         _inner = inner ?? throw new ArgumentNullException(nameof(inner));
         _isReadOnlyCommand = isReadOnlyCommand ?? (_ => false);
+        _time = time ?? TimeProvider.System;
     }
 
     public string Name => _inner.Name;
@@ -126,6 +129,18 @@ public sealed class DryRunNode : INodeAccess
         return entries.Values.OrderBy(entry => entry.Name, StringComparer.Ordinal).ToList();
     }
 
+    public Task<DateTimeOffset?> GetModifiedTimeAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var key = Key(path);
+        return Lookup(key) switch
+        {
+            PlannedEntry.File file => Task.FromResult<DateTimeOffset?>(file.WrittenAt),
+            PlannedEntry.Deleted => Task.FromResult<DateTimeOffset?>(null),
+            PlannedEntry.Link link => GetModifiedTimeAsync(LinkTargetPath(key, link.Target), cancellationToken),
+            _ => _inner.GetModifiedTimeAsync(key, cancellationToken),
+        };
+    }
+
     public async Task WriteFileAsync(string path, byte[] content, UnixFileMode mode, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
@@ -137,7 +152,7 @@ public sealed class DryRunNode : INodeAccess
             ContentChanged: current is null || !current.AsSpan().SequenceEqual(content));
         lock (_gate)
         {
-            _overlay[key] = new PlannedEntry.File(content.ToArray(), mode);
+            _overlay[key] = new PlannedEntry.File(content.ToArray(), mode, _time.GetUtcNow());
             _changes.Add(change);
         }
     }
@@ -263,7 +278,7 @@ public sealed class DryRunNode : INodeAccess
 
     private abstract record PlannedEntry
     {
-        public sealed record File(byte[] Content, UnixFileMode Mode) : PlannedEntry;
+        public sealed record File(byte[] Content, UnixFileMode Mode, DateTimeOffset WrittenAt) : PlannedEntry;
 
         public sealed record Link(string Target) : PlannedEntry;
 

@@ -20,6 +20,13 @@ public interface INodeAccess
     /// <summary>The permission bits of the file (following links), or null when it does not exist.</summary>
     Task<UnixFileMode?> GetFileModeAsync(string path, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// When the file's content last changed (following links), or null when it does not exist or the transport cannot
+    /// tell. A component that reads a file only at its start still uses the previous content if this is after its start.
+    /// </summary>
+    Task<DateTimeOffset?> GetModifiedTimeAsync(string path, CancellationToken cancellationToken = default) =>
+        Task.FromResult<DateTimeOffset?>(null);
+
     /// <summary>The entries of a directory, sorted by name; empty when the directory does not exist.</summary>
     Task<IReadOnlyList<NodeDirectoryEntry>> ListDirectoryAsync(string path, CancellationToken cancellationToken = default);
 

@@ -87,6 +87,17 @@ public sealed class LocalNode : INodeAccess
         });
     }
 
+    public Task<DateTimeOffset?> GetModifiedTimeAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var nodePath = _resolver.NormalizeNodePath(path);
+        return Guard(nodePath, "read the modification time of", () =>
+        {
+            var host = _resolver.Resolve(nodePath, followFinal: true);
+            DateTimeOffset? time = File.Exists(host) ? new DateTimeOffset(File.GetLastWriteTimeUtc(host), TimeSpan.Zero) : null;
+            return Task.FromResult(time);
+        });
+    }
+
     public Task<IReadOnlyList<NodeDirectoryEntry>> ListDirectoryAsync(string path, CancellationToken cancellationToken = default)
     {
         var nodePath = _resolver.NormalizeNodePath(path);
