@@ -39,6 +39,10 @@ public static class CliApp
                 pki.AddCommand<PkiInspectCommand>("inspect")
                     .WithDescription("Report every certificate of a kubeadm /etc/kubernetes tree, and its problems.");
             });
+            config.AddCommand<KubeCaRotate.Cli.Trust.VerifyCommand>("verify")
+                .WithDescription("Evaluate every trust edge of a cluster (both directions, as loaded and as on disk); exit 0 healthy, 1 broken, 4 at risk.");
+            config.AddCommand<KubeCaRotate.Cli.Trust.ScanCommand>("scan")
+                .WithDescription("List every place each CA appears, by SHA-256 fingerprint, and every leaf it signed with its expiry.");
             config.AddBranch("lab", lab =>
             {
                 lab.SetDescription("The built-in lab cluster: kubeadm's files per node, real etcd, API server stand-ins, an HA endpoint.");
