@@ -164,7 +164,16 @@ public sealed class ClusterReader(TimeProvider time, int maxConcurrentNodes = 8)
                 }
             }
             foreach (var path in named.Distinct().Where(p => !files.ContainsKey(p)))
-                await ReadOneAsync(node, path, files, ct).ConfigureAwait(false);
+            {
+                try
+                {
+                    await ReadOneAsync(node, path, files, ct).ConfigureAwait(false);
+                }
+                catch (NodeAccessException e) when (e.Message.Contains("is a directory", StringComparison.Ordinal))
+                {
+                    // a flag naming a directory (etcd --data-dir): nothing to read
+                }
+            }
             return new NodeSnapshot(target.Name, target.Roles, target.Address, files);
         }
         catch (NodeAccessException e)

@@ -76,6 +76,7 @@ public sealed class Inventory
     public InventoryNode Node(string name) =>
         Nodes.FirstOrDefault(n => n.Name == name) ?? throw new InventoryException($"There is no node {name} in the inventory; the nodes are {string.Join(", ", Nodes.Select(n => n.Name))}.");
 
+    [YamlIgnore]
     public IEnumerable<InventoryNode> ControlPlanes => Nodes.Where(n => n.IsControlPlane);
 
     /// <summary>A handle on the node's files and commands.</summary>
