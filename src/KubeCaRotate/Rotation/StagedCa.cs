@@ -1,0 +1,125 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using KubeCaRotate.Nodes;
+using KubeCaRotate.Pki;
+
+namespace KubeCaRotate.Rotation;
+
+/// <summary>
+/// The old and new CA of one kind for a rotation, and the staged files that carry the new one to every control-plane
+/// node. The new CA is made exactly once per rotation: <see cref="PrepareAsync"/> finds one already staged (by the
+/// journal's fingerprint, or, before a journal exists, on any control-plane node) before it ever generates one.
+/// </summary>
+public sealed record StagedCa(CaKind Ca, CertificateAuthority Old, CertificateAuthority New, X509Certificate2? CrossSigned)
+{
+    public string NewSha256 => CertificateFacts.Sha256Fingerprint(New.Certificate);
+
+    public string OldSha256 => CertificateFacts.Sha256Fingerprint(Old.Certificate);
+
+    public JournalCa ToJournal() => new(Ca, OldSha256, NewSha256, CrossSigned is null ? null : CertificateFacts.Sha256Fingerprint(CrossSigned));
+
+    /// <summary>The staged files with their modes: the key first (0600), the certificate last, so a complete certificate means a complete pair.</summary>
+    public IReadOnlyList<(string Path, byte[] Content, UnixFileMode Mode)> Files(RotationPaths paths)
+    {
+        var files = new List<(string, byte[], UnixFileMode)> { (paths.StagedKey(Ca), Encoding.ASCII.GetBytes(New.Key.ToPem()), FileModes.Private) };
+        if (CrossSigned is not null) files.Add((paths.StagedCrossSigned(Ca), Encoding.ASCII.GetBytes(CrossSigned.ExportCertificatePem() + "\n"), FileModes.Public));
+        files.Add((paths.StagedCert(Ca), Encoding.ASCII.GetBytes(New.CertificatePem()), FileModes.Public));
+        return files;
+    }
+
+    /// <summary>
+    /// The new CA for <paramref name="request"/>: the staged pair matching <paramref name="journal"/> when the rotation
+    /// is under way; otherwise a complete pair some control-plane node already stages (a run stopped before writing its
+    /// journal); otherwise a new one made from the request and checked by <see cref="NewCaCheck"/>. The old CA is read
+    /// from the first control-plane node (the certificate matching the key beside ca.crt).
+    /// </summary>
+    public static async Task<StagedCa> PrepareAsync(
+        CaRotationRequest request, RotationMode mode, IReadOnlyList<INodeAccess> controlPlanes, RotationPaths paths,
+        JournalCa? journal, CertificateIssuer issuer, CancellationToken ct = default)
+    {
+        var anchor = controlPlanes[0];
+        var old = await ReadActiveAsync(anchor, request.Ca, paths, journal, ct).ConfigureAwait(false);
+        foreach (var node in controlPlanes)
+        {
+            var staged = await ReadStagedAsync(node, request.Ca, paths, ct).ConfigureAwait(false);
+            if (staged is null) continue;
+            var fingerprint = CertificateFacts.Sha256Fingerprint(staged.Value.New.Certificate);
+            if (journal is not null && fingerprint != journal.NewSha256) continue;
+            return new StagedCa(request.Ca, old, staged.Value.New, staged.Value.CrossSigned);
+        }
+        if (journal is not null)
+            throw new RotationException($"No control-plane node stages the new {RotationPaths.Name(request.Ca)} (sha256 {journal.NewSha256[..12]}) that the journal names under {NodePath.GetDirectory(paths.StagedCert(request.Ca))}; restore it from a backup of a control-plane node, or roll back.");
+
+        var now = issuer.Time.GetUtcNow();
+        CertificateAuthority created;
+        string source;
+        switch (mode == RotationMode.Renew ? new NewCaSource.Renew() : request.Source)
+        {
+            case NewCaSource.Renew:
+                created = new CertificateAuthority(issuer.SelfSign(CertificateTemplate.CloneOf(old.Certificate), old.Key, request.CaValidity), old.Key);
+                source = $"renewed {RotationPaths.Name(request.Ca)}";
+                break;
+            case NewCaSource.BringYourOwn own:
+                var bundle = PemBundle.ParseNonEmpty(own.CertificatePem, own.CertificateSource);
+                created = new CertificateAuthority(bundle.First!, PrivateKey.FromPem(own.KeyPem, own.KeySource));
+                source = own.CertificateSource;
+                NewCaCheck.Validate(created.Certificate, created.Key, own.CertificateSource, own.KeySource, request.LeafValidity, now);
+                break;
+            case NewCaSource.Generate generate:
+                var profile = KubeadmCatalog.Ca(request.Ca);
+                created = issuer.NewCertificateAuthority(profile, generate.Algorithm ?? old.Key.Algorithm, request.CaValidity);
+                source = $"generated {profile.Name}";
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(request));
+        }
+        NewCaCheck.Validate(created.Certificate, created.Key, source, source + " key", request.LeafValidity, now);
+        X509Certificate2? cross = null;
+        if (request.CrossSign && mode == RotationMode.Rotate)
+        {
+            var remaining = old.Certificate.NotAfter.ToUniversalTime() - now.UtcDateTime - CertificateIssuer.Backdate;
+            var validity = remaining < request.CaValidity ? remaining : request.CaValidity;
+            cross = issuer.Sign(CertificateTemplate.CloneOf(created.Certificate), created.Key, old, validity);
+        }
+        return new StagedCa(request.Ca, old, created, cross);
+    }
+
+    /// <summary>The complete staged pair on a node (certificate present and matching the key), or null.</summary>
+    public static async Task<(CertificateAuthority New, X509Certificate2? CrossSigned)?> ReadStagedAsync(INodeAccess node, CaKind ca, RotationPaths paths, CancellationToken ct)
+    {
+        var cert = await node.ReadFileAsync(paths.StagedCert(ca), ct).ConfigureAwait(false);
+        var key = await node.ReadFileAsync(paths.StagedKey(ca), ct).ConfigureAwait(false);
+        if (cert is null || key is null) return null;
+        var bundle = PemBundle.Parse(Encoding.ASCII.GetString(cert), $"{node.Name}:{paths.StagedCert(ca)}");
+        var privateKey = PrivateKey.FromPem(Encoding.ASCII.GetString(key), $"{node.Name}:{paths.StagedKey(ca)}");
+        if (bundle.First is not { } first || !privateKey.Matches(first)) return null;
+        var crossBytes = await node.ReadFileAsync(paths.StagedCrossSigned(ca), ct).ConfigureAwait(false);
+        var cross = crossBytes is null ? null : PemBundle.Parse(Encoding.ASCII.GetString(crossBytes), $"{node.Name}:{paths.StagedCrossSigned(ca)}").First;
+        return (new CertificateAuthority(first, privateKey), cross);
+    }
+
+    /// <summary>
+    /// The CA being replaced, read from the node's active files: the certificate of the CA file that matches the key
+    /// beside it. When the journal names the old CA (a resumed run, where ca.crt may already lead with the new CA), that
+    /// certificate is taken from the bundle instead, and its key from the backup-free staged state is not needed.
+    /// </summary>
+    private static async Task<CertificateAuthority> ReadActiveAsync(INodeAccess node, CaKind ca, RotationPaths paths, JournalCa? journal, CancellationToken ct)
+    {
+        var certPath = paths.CaCert(ca);
+        var keyPath = paths.CaKey(ca);
+        var cert = await node.ReadFileAsync(certPath, ct).ConfigureAwait(false)
+            ?? throw new RotationException($"{node.Name}:{certPath} is missing; the {KubeadmCatalog.Ca(ca).Description} must be present on every control-plane node before a rotation.");
+        var key = await node.ReadFileAsync(keyPath, ct).ConfigureAwait(false)
+            ?? throw new RotationException($"{node.Name}:{keyPath} is missing: the {KubeadmCatalog.Ca(ca).Description} is external (kubeadm's external-CA mode), which this tool cannot rotate; rotate it with the external CA.");
+        var bundle = PemBundle.ParseNonEmpty(Encoding.ASCII.GetString(cert), $"{node.Name}:{certPath}");
+        var privateKey = PrivateKey.FromPem(Encoding.ASCII.GetString(key), $"{node.Name}:{keyPath}");
+        if (journal is not null)
+        {
+            var old = bundle.Certificates.FirstOrDefault(c => CertificateFacts.Sha256Fingerprint(c) == journal.OldSha256);
+            if (old is not null && privateKey.Matches(old)) return new CertificateAuthority(old, privateKey);
+        }
+        var matching = bundle.Certificates.FirstOrDefault(privateKey.Matches)
+            ?? throw new RotationException($"{node.Name}:{keyPath} matches no certificate of {certPath}; put the CA's own key beside it before rotating.");
+        return new CertificateAuthority(matching, privateKey);
+    }
+}
