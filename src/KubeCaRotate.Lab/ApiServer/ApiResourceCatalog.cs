@@ -11,7 +11,7 @@ public static class ApiResourceCatalog
         new("", "v1", "nodes", "node", "Node", false, ["no"], ["status"], [.. Common, "spec.unschedulable"]),
         new("", "v1", "secrets", "secret", "Secret", true, [], [], [.. Common, "type"]),
         new("", "v1", "configmaps", "configmap", "ConfigMap", true, ["cm"], [], Common),
-        new("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, ["sa"], [], Common),
+        new("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, ["sa"], ["token"], Common),
         new("", "v1", "pods", "pod", "Pod", true, ["po"], ["status"], [.. Common, "spec.nodeName", "status.phase", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "status.podIP", "status.nominatedNodeName"]),
         new("", "v1", "services", "service", "Service", true, ["svc"], ["status"], Common),
         new("", "v1", "endpoints", "endpoints", "Endpoints", true, ["ep"], [], Common),

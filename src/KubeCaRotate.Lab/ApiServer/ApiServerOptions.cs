@@ -24,6 +24,10 @@ public sealed record ApiServerOptions
     public IReadOnlyList<string> RequestHeaderUidHeaders { get; init; } = [];
     public IReadOnlyList<string> ServiceAccountKeyFiles { get; init; } = [];
     public IReadOnlyList<string> ServiceAccountIssuers { get; init; } = [];
+    /// <summary>The private key bound tokens (TokenRequest) are signed with; without it the token subresource is not served.</summary>
+    public string? ServiceAccountSigningKeyFile { get; init; }
+    /// <summary>--service-account-extend-token-expiration (default true): kubelet-requested tokens (3607 s) live a year, with a warnafter.</summary>
+    public bool ServiceAccountExtendTokenExpiration { get; init; } = true;
     public IReadOnlyList<string> ApiAudiences { get; init; } = [];
     public bool AnonymousAuth { get; init; } = true;
     public IReadOnlyList<string> EtcdServers { get; init; } = [];
@@ -92,6 +96,8 @@ public sealed record ApiServerOptions
                 case "requestheader-uid-headers": options = options with { RequestHeaderUidHeaders = SplitList(value) }; break;
                 case "service-account-key-file": saKeys.Add(MappedPath()); break;
                 case "service-account-issuer": issuers.Add(Required()); break;
+                case "service-account-signing-key-file": options = options with { ServiceAccountSigningKeyFile = MappedPath() }; break;
+                case "service-account-extend-token-expiration": options = options with { ServiceAccountExtendTokenExpiration = !string.Equals(value, "false", StringComparison.OrdinalIgnoreCase) }; break;
                 case "api-audiences": options = options with { ApiAudiences = SplitList(value) }; break;
                 case "anonymous-auth": options = options with { AnonymousAuth = !string.Equals(value, "false", StringComparison.OrdinalIgnoreCase) }; break;
                 case "etcd-servers": options = options with { EtcdServers = SplitList(value) }; break;

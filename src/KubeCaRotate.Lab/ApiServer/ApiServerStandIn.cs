@@ -96,6 +96,7 @@ public sealed class ApiServerStandIn : IAsyncDisposable
         var app = builder.Build();
         var handler = new RestHandler(options, registry, new RequestAuthenticator(options, verifier, tokens),
             new FaultInjector(options.LabFaultFile, time), new TableConverter(time), new AggregatorProxy(options, registry, time),
+            new TokenRequestEndpoint(options, registry, time),
             () => $"{options.AdvertiseAddress ?? bound!.Address}:{bound!.Port}", stopping.Token);
         app.Run(handler.HandleAsync);
 

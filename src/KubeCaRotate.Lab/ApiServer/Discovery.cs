@@ -63,14 +63,20 @@ internal static class Discovery
                 ["storageVersionHash"] = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(r.GroupVersion + r.Kind)))[..11],
             });
             foreach (var sub in r.Subresources)
-                list.Add(new JsonObject
-                {
-                    ["name"] = $"{r.Name}/{sub}",
-                    ["singularName"] = "",
-                    ["namespaced"] = r.Namespaced,
-                    ["kind"] = r.Kind,
-                    ["verbs"] = new JsonArray("get", "patch", "update"),
-                });
+                list.Add(sub == "token"
+                    ? new JsonObject
+                    {
+                        ["name"] = $"{r.Name}/{sub}", ["singularName"] = "", ["namespaced"] = r.Namespaced,
+                        ["group"] = "authentication.k8s.io", ["version"] = "v1", ["kind"] = "TokenRequest", ["verbs"] = new JsonArray("create"),
+                    }
+                    : new JsonObject
+                    {
+                        ["name"] = $"{r.Name}/{sub}",
+                        ["singularName"] = "",
+                        ["namespaced"] = r.Namespaced,
+                        ["kind"] = r.Kind,
+                        ["verbs"] = new JsonArray("get", "patch", "update"),
+                    });
         }
         foreach (var node in list.OfType<JsonObject>().Where(o => o["shortNames"] is null).ToList())
             node.Remove("shortNames");

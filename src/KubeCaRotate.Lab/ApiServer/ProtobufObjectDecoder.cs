@@ -5,7 +5,7 @@ namespace KubeCaRotate.Lab.ApiServer;
 
 /// <summary>
 /// Reads the Kubernetes protobuf encoding ("k8s\0" + runtime.Unknown) for the few kinds kubectl's generators
-/// send as protobuf (kubectl create namespace / configmap / secret / serviceaccount), turning them into the
+/// send as protobuf (kubectl create namespace / configmap / secret / serviceaccount / token), turning them into the
 /// JSON the rest of the stand-in handles. Other kinds are refused with 415, as the stand-in serves JSON.
 /// </summary>
 internal static class ProtobufObjectDecoder
@@ -58,13 +58,33 @@ internal static class ProtobufObjectDecoder
                     Append(obj, "imagePullSecrets", new JsonObject { ["name"] = Fields(value.Bytes).FirstOrDefault(f => f.Field == 1).Value.String });
                     break;
                 case ("ServiceAccount", 4): obj["automountServiceAccountToken"] = value.Varint != 0; break;
-                case (not ("ConfigMap" or "Secret" or "Namespace" or "ServiceAccount"), _):
+                case ("TokenRequest", 2): obj["spec"] = TokenRequestSpec(value.Bytes); break;
+                case (not ("ConfigMap" or "Secret" or "Namespace" or "ServiceAccount" or "TokenRequest"), _):
                     throw ApiStatusException.UnsupportedMediaType($"{MediaType} for {kind}");
             }
         }
-        if (kind is not ("ConfigMap" or "Secret" or "Namespace" or "ServiceAccount"))
+        if (kind is not ("ConfigMap" or "Secret" or "Namespace" or "ServiceAccount" or "TokenRequest"))
             throw ApiStatusException.UnsupportedMediaType($"{MediaType} for {kind}");
         return obj;
+    }
+
+    /// <summary>authentication.k8s.io/v1 TokenRequestSpec: audiences (1), boundObjectRef (3: kind, apiVersion, name, uid), expirationSeconds (4).</summary>
+    private static JsonObject TokenRequestSpec(ReadOnlyMemory<byte> bytes)
+    {
+        var spec = new JsonObject();
+        foreach (var (field, value) in Fields(bytes))
+        {
+            switch (field)
+            {
+                case 1: Append(spec, "audiences", value.String); break;
+                case 3:
+                    spec["boundObjectRef"] = new JsonObject(Fields(value.Bytes).Where(f => f.Field is >= 1 and <= 4).Select(f =>
+                        KeyValuePair.Create(f.Field switch { 1 => "kind", 2 => "apiVersion", 3 => "name", _ => "uid" }, (JsonNode?)f.Value.String)));
+                    break;
+                case 4: spec["expirationSeconds"] = (long)value.Varint; break;
+            }
+        }
+        return spec;
     }
 
     private static JsonObject Metadata(ReadOnlyMemory<byte> bytes)

@@ -17,6 +17,7 @@ internal sealed class RestHandler(
     FaultInjector faults,
     TableConverter tables,
     AggregatorProxy aggregator,
+    TokenRequestEndpoint tokenRequests,
     Func<string> serverAddress,
     CancellationToken stopping)
 {
@@ -192,6 +193,15 @@ internal sealed class RestHandler(
                 default:
                     throw ApiStatusException.MethodNotAllowed(method);
             }
+        }
+
+        if (sub == "token")
+        {
+            if (method != "POST")
+                throw ApiStatusException.MethodNotAllowed(method);
+            var request = await ReadBodyAsync(context, "TokenRequest", allowEmpty: true);
+            await tokenRequests.CreateAsync(context, request, ns!, name, context.Items[typeof(AuthenticatedUser)] as AuthenticatedUser, ct);
+            return;
         }
 
         switch (method)

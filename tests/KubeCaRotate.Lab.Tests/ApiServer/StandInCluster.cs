@@ -76,6 +76,9 @@ public sealed class StandInCluster : IAsyncDisposable
         var (serving, servingKey) = cluster.Ca.Issue("kube-apiserver", server: true);
         TestCa.WritePair(cluster.Pki, "apiserver", serving, servingKey);
         File.WriteAllText(Path.Combine(cluster.Pki, "sa.pub"), cluster.ServiceAccountKey.ExportSubjectPublicKeyInfoPem() + "\n");
+        File.WriteAllText(Path.Combine(cluster.Pki, "sa.key"), "");
+        File.SetUnixFileMode(Path.Combine(cluster.Pki, "sa.key"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(Path.Combine(cluster.Pki, "sa.key"), cluster.ServiceAccountKey.ExportRSAPrivateKeyPem() + "\n");
         cluster.FaultFile = Path.Combine(cluster.Dir, "faults.json");
 
         var options = ApiServerOptions.Parse(KubeadmArgs(cluster.FaultFile), cluster.MapPath);
