@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using KubeCaRotate.Lab.Tls;
 
 namespace KubeCaRotate.Lab.Etcd;
 
@@ -128,12 +129,11 @@ internal sealed class EtcdEndpoint : IDisposable
         {
             return $"etcd at {Name} could not be trusted: its serving certificate {problem}";
         }
-        if (ContainsAny(text, "alert bad certificate", "alert certificate required", "alert unknown ca", "alert certificate unknown",
-                "alert certificate expired", "alert unsupported certificate", "alert certificate revoked", "alert access denied"))
+        if (ClientCertificateRejection.AlertIn(e) is { } alert)
         {
             var cert = _tls?.ClientCertificate;
             var who = cert is null ? "" : $" (\"{cert.Subject}\" issued by \"{cert.Issuer}\")";
-            return $"etcd at {Name} rejected our client certificate{who}: it is not signed by a CA the member trusts";
+            return $"etcd at {Name} rejected our client certificate{who} with \"{alert}\": it is not signed by a CA the member trusts";
         }
         if (chain.OfType<SocketException>().FirstOrDefault() is { SocketErrorCode: not SocketError.ConnectionReset } socket)
         {
@@ -157,33 +157,22 @@ internal sealed class EtcdEndpoint : IDisposable
 
     private async Task<string?> DiagnoseHandshakeAsync(TimeSpan timeout, CancellationToken ct)
     {
-        using var probe = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        probe.CancelAfter(TimeSpan.FromSeconds(Math.Min(3, timeout.TotalSeconds)));
-        try
+        var options = new SslClientAuthenticationOptions
         {
-            using var tcp = new TcpClient();
-            await tcp.ConnectAsync(BaseUri.Host, BaseUri.Port, probe.Token).ConfigureAwait(false);
-            await using var ssl = new SslStream(tcp.GetStream());
-            var options = new SslClientAuthenticationOptions
-            {
-                TargetHost = BaseUri.IdnHost,
-                ClientCertificates = _sslOptions!.ClientCertificates,
-                LocalCertificateSelectionCallback = _sslOptions.LocalCertificateSelectionCallback,
-                RemoteCertificateValidationCallback = _sslOptions.RemoteCertificateValidationCallback,
-            };
-            await ssl.AuthenticateAsClientAsync(options, probe.Token).ConfigureAwait(false);
-            // A member that accepted us sends nothing until we ask; one that rejected us sends an alert and closes.
-            var read = await ssl.ReadAsync(new byte[1], probe.Token).ConfigureAwait(false);
-            return read == 0 ? $"etcd at {Name} closed the connection right after the TLS handshake (it probably rejected our client certificate)" : null;
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            TargetHost = BaseUri.IdnHost,
+            ClientCertificates = _sslOptions!.ClientCertificates,
+            LocalCertificateSelectionCallback = _sslOptions.LocalCertificateSelectionCallback,
+            RemoteCertificateValidationCallback = _sslOptions.RemoteCertificateValidationCallback,
+        };
+        var (verdict, error) = await ClientCertificateRejection.SecondHandshakeAsync(BaseUri.Host, BaseUri.Port, options,
+            TimeSpan.FromSeconds(Math.Min(3, timeout.TotalSeconds)), TimeSpan.FromSeconds(Math.Min(3, timeout.TotalSeconds)), ct).ConfigureAwait(false);
+        return verdict switch
         {
-            return null; // the handshake held: the earlier failure was not about certificates
-        }
-        catch (Exception e) when (e is IOException or SocketException or AuthenticationException)
-        {
-            return Explain(e, timeout);
-        }
+            ClientCertificateVerdict.Accepted => null, // the handshake held: the earlier failure was not about certificates
+            ClientCertificateVerdict.Rejected when error is not null => Explain(error, timeout),
+            ClientCertificateVerdict.Rejected => $"etcd at {Name} closed the connection right after the TLS handshake (it probably rejected our client certificate)",
+            _ => error is null || error is OperationCanceledException ? null : Explain(error, timeout),
+        };
     }
 
     public void Dispose() => _http.Dispose();
@@ -209,7 +198,4 @@ internal sealed class EtcdEndpoint : IDisposable
     {
         for (Exception? x = e; x is not null; x = x.InnerException) yield return x;
     }
-
-    private static bool ContainsAny(string text, params string[] needles) =>
-        needles.Any(n => text.Contains(n, StringComparison.OrdinalIgnoreCase));
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using KubeCaRotate.Lab.Tls;
 
 namespace KubeCaRotate.Lab.Prober;
 
@@ -13,19 +14,12 @@ namespace KubeCaRotate.Lab.Prober;
 /// <item>connect refused or timed out, closed or reset before the handshake finished, 5xx/429: availability;</item>
 /// <item>our check rejected the server's certificate, a TLS alert from the server, 401: trust;</item>
 /// <item>closed right after a completed handshake, before any answer: with TLS 1.3 (and with .NET servers even with
-/// 1.2) this is how a server rejects our client certificate, but also how a dying server looks. As
-/// src/KubeCaRotate.Lab/Etcd does for its members, a second, fresh handshake that then only waits to read tells them
-/// apart: a server that accepted us waits for the request; one that rejects us closes again at once.</item>
+/// 1.2) this is how a server rejects our client certificate, but also how a dying server looks; a second, fresh
+/// handshake tells them apart, as the etcd client does (<see cref="ClientCertificateRejection"/>).</item>
 /// </list>
 /// </summary>
 internal sealed class TlsProbe(TimeProvider time)
 {
-    private static readonly string[] Alerts =
-    [
-        "alert bad certificate", "alert certificate required", "alert unknown ca", "alert certificate unknown", "alert certificate expired",
-        "alert unsupported certificate", "alert certificate revoked", "alert access denied", "alert decrypt error", "alert handshake failure",
-    ];
-
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long the second handshake waits for the server to close before concluding it accepted us.</summary>
@@ -124,7 +118,7 @@ internal sealed class TlsProbe(TimeProvider time)
         var client = material.ClientCertificate;
         return new SslClientAuthenticationOptions
         {
-            TargetHost = edge.Url.IdnHost,
+            TargetHost = edge.Credentials.ServerName ?? edge.Url.IdnHost,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             ClientCertificates = client is null ? null : new X509CertificateCollection { client },
             // Offer our certificate whatever issuers the server asks for, as Go clients do with a single certificate,
@@ -147,6 +141,7 @@ internal sealed class TlsProbe(TimeProvider time)
             .Append("Host: ").Append(edge.Url.Authority).Append("\r\n")
             .Append("User-Agent: kube-ca-rotate-prober\r\nAccept: application/json\r\nConnection: close\r\n");
         if (material.Token is { } token) request.Append("Authorization: Bearer ").Append(token).Append("\r\n");
+        if (edge.Credentials.ProxiedUser is { } user) request.Append("X-Remote-User: ").Append(user).Append("\r\nX-Remote-Group: system:authenticated\r\n");
         request.Append("\r\n");
         await tls.WriteAsync(Encoding.ASCII.GetBytes(request.ToString()), ct).ConfigureAwait(false);
         await tls.FlushAsync(ct).ConfigureAwait(false);
@@ -169,43 +164,14 @@ internal sealed class TlsProbe(TimeProvider time)
     /// <summary>A fresh handshake that sends nothing: true when the server closes (or alerts) at once, as one rejecting our certificate does.</summary>
     private async Task<bool> ClosesRightAfterHandshakeAsync(TrustEdge edge, EdgeMaterial material, CancellationToken ct)
     {
-        using var probe = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        probe.CancelAfter(Timeout);
-        try
-        {
-            using var socket = await ConnectAsync(edge.Url, probe.Token).ConfigureAwait(false);
-            await using var tls = new SslStream(new NetworkStream(socket, ownsSocket: false));
-            await tls.AuthenticateAsClientAsync(Options(edge, material, _ => { }), probe.Token).ConfigureAwait(false);
-            probe.CancelAfter(RejectionWait);
-            return await tls.ReadAsync(new byte[1], probe.Token).ConfigureAwait(false) == 0;
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return false; // it waited for our request: it accepted us, and the first close was not about certificates
-        }
-        catch (Exception e) when (AlertIn(e) is not null)
-        {
-            return true;
-        }
-        catch (Exception e) when (e is IOException or SocketException or AuthenticationException)
-        {
-            return false;
-        }
+        var (verdict, _) = await ClientCertificateRejection.SecondHandshakeAsync(edge.Url.Host, edge.Url.Port, Options(edge, material, _ => { }), Timeout, RejectionWait, ct).ConfigureAwait(false);
+        return verdict == ClientCertificateVerdict.Rejected;
     }
 
     private static string Presented(EdgeMaterial material) =>
         material.ClientCertificate is { } c ? $" (client certificate \"{c.Subject}\" issued by \"{c.Issuer}\")" : "";
 
-    private static string? AlertIn(Exception e)
-    {
-        var text = Messages(e);
-        return Alerts.FirstOrDefault(a => text.Contains(a, StringComparison.OrdinalIgnoreCase));
-    }
+    private static string? AlertIn(Exception e) => ClientCertificateRejection.AlertIn(e);
 
-    private static string Messages(Exception e)
-    {
-        var parts = new List<string>();
-        for (Exception? x = e; x is not null; x = x.InnerException) parts.Add(x.Message);
-        return string.Join(" | ", parts.Distinct());
-    }
+    private static string Messages(Exception e) => ClientCertificateRejection.Messages(e);
 }
