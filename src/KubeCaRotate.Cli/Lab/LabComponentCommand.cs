@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using System.Net;
-using KubeCaRotate.Lab.Aggregator;
 using KubeCaRotate.Lab.ApiServer;
 using KubeCaRotate.Lab.ControllerManager;
 using KubeCaRotate.Lab.Endpoint;
@@ -64,9 +63,6 @@ public sealed class LabComponentCommand : AsyncCommand<LabComponentCommand.Setti
                 await SchedulerStandIn.Start(options, $"{settings.Node}_{Guid.NewGuid()}", p => p.StartsWith('/') ? Path.Join(root, p) : p, TimeProvider.System, Console.Out).RunAsync(shutdown.Token);
                 return ExitCodes.Ok;
             }
-            case "lab-aggregator":
-                await AggregatedApiServer.RunAsync(LabTopology.Load(settings.LabDir ?? throw new UsageException("--lab-dir is required.")), Console.Out, shutdown.Token);
-                return ExitCodes.Ok;
             case "load-balancer":
                 var lab = LabTopology.Load(settings.LabDir ?? throw new UsageException("--lab-dir is required."));
                 var backends = lab.ControlPlanes.Select(n => new IPEndPoint(IPAddress.Parse(n.Address), n.ApiServerPort)).ToList();
@@ -76,7 +72,7 @@ public sealed class LabComponentCommand : AsyncCommand<LabComponentCommand.Setti
                 await new EdgeProber(LabTopology.Load(settings.LabDir ?? throw new UsageException("--lab-dir is required.")), TimeProvider.System, Console.Out).RunAsync(shutdown.Token);
                 return ExitCodes.Ok;
             default:
-                throw new UsageException($"The lab has no stand-in for '{settings.Component}'; it runs kube-apiserver, kube-controller-manager, kube-scheduler, lab-aggregator, prober and load-balancer.");
+                throw new UsageException($"The lab has no stand-in for '{settings.Component}'; it runs kube-apiserver, kube-controller-manager, kube-scheduler, prober and load-balancer.");
         }
     }
 

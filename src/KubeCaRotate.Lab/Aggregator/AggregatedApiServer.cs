@@ -3,10 +3,10 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using KubeCaRotate.Lab.ControllerManager;
-using KubeCaRotate.Lab.Topology;
-using KubeCaRotate.Pki;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,36 +16,51 @@ using Microsoft.Extensions.Logging;
 namespace KubeCaRotate.Lab.Aggregator;
 
 /// <summary>
-/// The lab's aggregated API server (group metrics.lab.example, version v1beta1), run as the lab component
-/// `lab component lab-aggregator --lab-dir DIR`. At its start, and never again, it reads its mounted service-account
-/// token and ca.crt, uses them to read kube-system/extension-apiserver-authentication through the HA endpoint, and
-/// keeps the front-proxy trust found there. It serves HTTPS on 127.0.0.1:PORT with its own serving certificate and
-/// answers only requests that come through a trusted front proxy (<see cref="FrontProxyTrust"/>); /healthz, /livez and
-/// /readyz are open. Every answer carries X-Lab-Authenticated-User so tests can see who the proxy said was asking.
+/// One instance (one pod) of the lab's aggregated API server (group metrics.lab.example, version v1beta1), run by the
+/// kubelet stand-in for a pod of the lab-aggregator Deployment. It is given what the pod read at its start and never
+/// re-reads any of it: its serving pair (from its Secret), the front-proxy trust (from
+/// kube-system/extension-apiserver-authentication, see <see cref="ReadTrustAsync"/>) and its service-account client.
+/// It serves HTTPS on the node's address and answers only requests that come through a trusted front proxy
+/// (<see cref="FrontProxyTrust"/>); /healthz, /livez and /readyz are open. Every answer carries
+/// X-Lab-Authenticated-User so tests can see who the proxy said was asking.
 /// </summary>
-public static class AggregatedApiServer
+public sealed class AggregatedApiServer : IAsyncDisposable
 {
     public const string UserHeader = "X-Lab-Authenticated-User";
+    private readonly WebApplication _app;
 
-    public static async Task RunAsync(LabTopology lab, TextWriter log, CancellationToken ct)
+    private AggregatedApiServer(WebApplication app, IPEndPoint endpoint, FrontProxyTrust trust)
     {
-        var files = AggregatorFiles.For(lab);
-        var token = (await File.ReadAllTextAsync(files.Token, ct).ConfigureAwait(false)).Trim();
-        var roots = PemBundle.ParseNonEmpty(await File.ReadAllTextAsync(files.CaCert, ct).ConfigureAwait(false), files.CaCert).Certificates;
-        using var client = new KubeconfigClient(lab.EndpointUrl, roots, null, token);
-        var trust = await ReadTrustAsync(client, log, ct).ConfigureAwait(false);
-        log.WriteLine($"{DateTimeOffset.UtcNow:O} lab-aggregator: trusting front proxies {string.Join(", ", trust.AllowedNames)} from {string.Join(", ", trust.RequestHeaderCa.Select(c => c.Subject))}");
+        _app = app;
+        EndPoint = endpoint;
+        Trust = trust;
+    }
 
-        var port = int.Parse(await File.ReadAllTextAsync(files.PortFile, ct).ConfigureAwait(false), CultureInfo.InvariantCulture);
-        using var pem = X509Certificate2.CreateFromPemFile(files.ServingCert, files.ServingKey);
-        using var serving = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    /// <summary>Where it listens (the real port when 0 was asked for).</summary>
+    public IPEndPoint EndPoint { get; }
+
+    /// <summary>The front-proxy trust loaded at its start.</summary>
+    public FrontProxyTrust Trust { get; }
+
+    /// <summary>
+    /// Reads kube-system/extension-apiserver-authentication with the pod's own service-account client, as the real
+    /// server's requestheader authenticator does at start. Throws <see cref="ApiCallException"/> or
+    /// <see cref="InvalidOperationException"/> (one sentence) when it cannot.
+    /// </summary>
+    public static async Task<JsonObject> ReadTrustAsync(KubeconfigClient client, CancellationToken ct) =>
+        await client.GetAsync("/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication", ct).ConfigureAwait(false)
+        ?? throw new InvalidOperationException("kube-system/extension-apiserver-authentication does not exist yet; the aggregated API server cannot know its front proxy.");
+
+    /// <summary>Starts listening on <paramref name="address"/>:<paramref name="port"/> (0: a free port); <paramref name="client"/> stays the caller's.</summary>
+    public static async Task<AggregatedApiServer> StartAsync(IPAddress address, int port, X509Certificate2 serving, FrontProxyTrust trust, KubeconfigClient client, TextWriter log, CancellationToken ct)
+    {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(IPAddress.Loopback, port, l => l.UseHttps(new HttpsConnectionAdapterOptions
+            kestrel.Listen(address, port, l => l.UseHttps(new HttpsConnectionAdapterOptions
             {
                 ServerCertificate = serving,
                 // ask for a certificate, judge it per request (Go's RequestClientCert + the requestheader authenticator)
@@ -53,38 +68,27 @@ public static class AggregatedApiServer
                 ClientCertificateValidation = (_, _, _) => true,
             }));
         });
-        await using var app = builder.Build();
+        var app = builder.Build();
         app.Run(context => HandleAsync(context, trust, client, log));
-        await app.StartAsync(ct).ConfigureAwait(false);
-        log.WriteLine($"{DateTimeOffset.UtcNow:O} lab-aggregator: serving {AggregatorFiles.Group}/{AggregatorFiles.Version} on https://127.0.0.1:{port}");
         try
         {
-            await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false);
+            await app.StartAsync(ct).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch
         {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
-        await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var endpoint = new IPEndPoint(address, new Uri(bound).Port);
+        log.WriteLine($"{DateTimeOffset.UtcNow:O} lab-aggregator: serving {AggregatorNames.Group}/{AggregatorNames.Version} on https://{endpoint}, trusting front proxies {string.Join(", ", trust.AllowedNames)} from {string.Join(", ", trust.RequestHeaderCa.Select(c => c.Subject))}");
+        return new AggregatedApiServer(app, endpoint, trust);
     }
 
-    private static async Task<FrontProxyTrust> ReadTrustAsync(KubeconfigClient client, TextWriter log, CancellationToken ct)
+    public async ValueTask DisposeAsync()
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                var cm = await client.GetAsync("/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication", ct).ConfigureAwait(false);
-                if (cm is not null)
-                    return FrontProxyTrust.FromConfigMap(cm);
-            }
-            catch (ApiCallException e) when (attempt < 60)
-            {
-                log.WriteLine($"{DateTimeOffset.UtcNow:O} lab-aggregator: cannot read extension-apiserver-authentication yet: {e.Message}");
-            }
-            if (attempt >= 60)
-                throw new InvalidOperationException("kube-system/extension-apiserver-authentication did not appear within a minute; the aggregated API server cannot know its front proxy.");
-            await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
-        }
+        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
     }
 
     private static async Task HandleAsync(HttpContext context, FrontProxyTrust trust, KubeconfigClient client, TextWriter log)
@@ -104,30 +108,38 @@ public static class AggregatedApiServer
             return;
         }
         context.Response.Headers[UserHeader] = user;
-        const string prefix = "/apis/" + AggregatorFiles.Group;
+        const string prefix = "/apis/" + AggregatorNames.Group;
         JsonObject body;
         switch (path)
         {
             case prefix:
                 body = new JsonObject
                 {
-                    ["kind"] = "APIGroup", ["apiVersion"] = "v1", ["name"] = AggregatorFiles.Group,
+                    ["kind"] = "APIGroup", ["apiVersion"] = "v1", ["name"] = AggregatorNames.Group,
                     ["versions"] = new JsonArray(GroupVersion()),
                     ["preferredVersion"] = GroupVersion(),
                 };
                 break;
-            case prefix + "/" + AggregatorFiles.Version:
+            case prefix + "/" + AggregatorNames.Version:
                 body = new JsonObject
                 {
-                    ["kind"] = "APIResourceList", ["apiVersion"] = "v1", ["groupVersion"] = $"{AggregatorFiles.Group}/{AggregatorFiles.Version}",
+                    ["kind"] = "APIResourceList", ["apiVersion"] = "v1", ["groupVersion"] = $"{AggregatorNames.Group}/{AggregatorNames.Version}",
                     ["resources"] = new JsonArray(new JsonObject
                     {
                         ["name"] = "nodes", ["singularName"] = "", ["namespaced"] = false, ["kind"] = "NodeMetrics", ["verbs"] = new JsonArray("get", "list"),
                     }),
                 };
                 break;
-            case prefix + "/" + AggregatorFiles.Version + "/nodes":
-                body = await NodeMetricsAsync(client, context.RequestAborted).ConfigureAwait(false);
+            case prefix + "/" + AggregatorNames.Version + "/nodes":
+                try
+                {
+                    body = await NodeMetricsAsync(client, context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (ApiCallException e)
+                {
+                    await WriteAsync(context, 503, Status(503, "ServiceUnavailable", $"the aggregated API server cannot list nodes: {e.Message}")).ConfigureAwait(false);
+                    return;
+                }
                 break;
             default:
                 await WriteAsync(context, 404, Status(404, "NotFound", "the server could not find the requested resource")).ConfigureAwait(false);
@@ -150,12 +162,12 @@ public static class AggregatedApiServer
             });
         return new JsonObject
         {
-            ["kind"] = "NodeMetricsList", ["apiVersion"] = $"{AggregatorFiles.Group}/{AggregatorFiles.Version}",
+            ["kind"] = "NodeMetricsList", ["apiVersion"] = $"{AggregatorNames.Group}/{AggregatorNames.Version}",
             ["metadata"] = new JsonObject(), ["items"] = items,
         };
     }
 
-    private static JsonObject GroupVersion() => new() { ["groupVersion"] = $"{AggregatorFiles.Group}/{AggregatorFiles.Version}", ["version"] = AggregatorFiles.Version };
+    private static JsonObject GroupVersion() => new() { ["groupVersion"] = $"{AggregatorNames.Group}/{AggregatorNames.Version}", ["version"] = AggregatorNames.Version };
 
     private static JsonObject Status(int code, string reason, string message) => new()
     {

@@ -1,72 +1,43 @@
-using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using KubeCaRotate.Lab.Control;
 using KubeCaRotate.Lab.ControllerManager;
 using KubeCaRotate.Lab.Topology;
-using KubeCaRotate.Layout;
-using KubeCaRotate.Nodes;
 using KubeCaRotate.Pki;
 
 namespace KubeCaRotate.Lab.Aggregator;
 
 /// <summary>
-/// Installs the lab's aggregated API server as an add-on would, through the API as the admin: a ServiceAccount with a
-/// legacy token Secret, a Deployment kube-system/lab-aggregator, a Service and its Endpoints (127.0.0.1:PORT), and the
-/// APIService v1beta1.metrics.lab.example whose caBundle is the server's own serving CA. It also writes the server's
-/// files (<see cref="AggregatorFiles"/>), including the service-account files a kubelet would mount.
+/// Installs the lab's aggregated API server as an add-on would, through the API as the admin: a ServiceAccount (no
+/// legacy token: its pods get bound tokens), a kubernetes.io/tls Secret with a serving pair for SERVICE.NAMESPACE.svc
+/// issued by the add-on's own CA, a Deployment kube-system/lab-aggregator whose pods mount it, a Service whose named
+/// target port the kubelet stand-in resolves to each pod's port when it publishes the Endpoints, and the APIService
+/// v1beta1.metrics.lab.example whose caBundle is that CA. Nothing is written to disk: the pods are run by the kubelets.
 /// </summary>
 public sealed class AggregatorInstaller(LabTopology lab, TimeProvider time)
 {
     public async Task InstallAsync(CancellationToken ct)
     {
-        var files = AggregatorFiles.For(lab);
-        Directory.CreateDirectory(files.ServiceAccountDir);
         var issuer = new CertificateIssuer(time);
-        var ca = issuer.NewCertificateAuthority(new CaProfile(CaKind.Cluster, "lab-aggregator-ca", "serving-ca", $"{AggregatorFiles.Name}-ca@{time.GetUtcNow().ToUnixTimeSeconds()}", "lab aggregated API server serving CA"), lab.Algorithm, TimeSpan.FromDays(365));
+        var ca = issuer.NewCertificateAuthority(new CaProfile(CaKind.Cluster, "lab-aggregator-ca", "serving-ca", $"{AggregatorNames.Name}-ca@{time.GetUtcNow().ToUnixTimeSeconds()}", "lab aggregated API server serving CA"), lab.Algorithm, TimeSpan.FromDays(365));
         using var servingKey = PrivateKey.Generate(lab.Algorithm);
-        var sans = SubjectAltNames.From([AggregatorFiles.ServiceDnsName, $"{AggregatorFiles.ServiceDnsName}.cluster.local", AggregatorFiles.Name], [IPAddress.Loopback], [], out _);
-        var serving = issuer.Sign(CertificateTemplate.ForLeaf(AggregatorFiles.ServiceDnsName, [], [ExtendedKeyUsage.ServerAuth], sans), servingKey, ca, TimeSpan.FromDays(365));
-        await Write(files.ServingCaCert, ca.CertificatePem(), FileModes.Public, ct).ConfigureAwait(false);
-        await Write(files.ServingCert, serving.ExportCertificatePem() + "\n", FileModes.Public, ct).ConfigureAwait(false);
-        await Write(files.ServingKey, servingKey.ToPem(), FileModes.Private, ct).ConfigureAwait(false);
-        var port = FreePort();
-        await Write(files.PortFile, port.ToString(CultureInfo.InvariantCulture), FileModes.Public, ct).ConfigureAwait(false);
+        var sans = SubjectAltNames.From([AggregatorNames.ServiceDnsName, $"{AggregatorNames.ServiceDnsName}.cluster.local", AggregatorNames.Name], [IPAddress.Loopback], [], out _);
+        var serving = issuer.Sign(CertificateTemplate.ForLeaf(AggregatorNames.ServiceDnsName, [], [ExtendedKeyUsage.ServerAuth], sans), servingKey, ca, TimeSpan.FromDays(365));
 
         using var admin = KubeconfigClient.FromFile(lab.AdminKubeconfig, p => p);
-        const string ns = AggregatorFiles.Namespace;
-        const string name = AggregatorFiles.Name;
-        var sa = await admin.CreateAsync($"/api/v1/namespaces/{ns}/serviceaccounts", new JsonObject
+        const string ns = AggregatorNames.Namespace;
+        const string name = AggregatorNames.Name;
+        static string B64(string text) => Convert.ToBase64String(Encoding.ASCII.GetBytes(text));
+        await admin.CreateAsync($"/api/v1/namespaces/{ns}/serviceaccounts", new JsonObject
         {
             ["apiVersion"] = "v1", ["kind"] = "ServiceAccount", ["metadata"] = new JsonObject { ["name"] = name },
         }, ct).ConfigureAwait(false);
-        var saUid = sa?["metadata"]?["uid"]?.GetValue<string>() ?? "";
-        var first = lab.ControlPlanes.First();
-        var saKeyPem = Encoding.ASCII.GetString((await new LocalNode(first.Name, lab.NodeRoot(first)).ReadFileAsync(KubeadmPaths.Default.ServiceAccountKey, ct).ConfigureAwait(false))!);
-        using var saKey = PrivateKey.FromPem(saKeyPem, "sa.key");
-        var token = ServiceAccountTokens.IssueLegacy(saKey, ns, name, saUid, name + "-token");
-        var rootCa = (await admin.GetAsync($"/api/v1/namespaces/{ns}/configmaps/kube-root-ca.crt", ct).ConfigureAwait(false))?["data"]?["ca.crt"]?.GetValue<string>()
-            ?? throw new LabException($"kube-system/kube-root-ca.crt is missing in the lab in {lab.Dir}; the aggregated API server cannot be given a CA.");
         await admin.CreateAsync($"/api/v1/namespaces/{ns}/secrets", new JsonObject
         {
-            ["apiVersion"] = "v1", ["kind"] = "Secret", ["type"] = "kubernetes.io/service-account-token",
-            ["metadata"] = new JsonObject
-            {
-                ["name"] = name + "-token",
-                ["annotations"] = new JsonObject { ["kubernetes.io/service-account.name"] = name, ["kubernetes.io/service-account.uid"] = saUid },
-            },
-            ["data"] = new JsonObject
-            {
-                ["ca.crt"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(rootCa)),
-                ["namespace"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(ns)),
-                ["token"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(token)),
-            },
+            ["apiVersion"] = "v1", ["kind"] = "Secret", ["type"] = "kubernetes.io/tls",
+            ["metadata"] = new JsonObject { ["name"] = AggregatorNames.ServingSecret },
+            ["data"] = new JsonObject { ["tls.crt"] = B64(serving.ExportCertificatePem() + "\n"), ["tls.key"] = B64(servingKey.ToPem()) },
         }, ct).ConfigureAwait(false);
-        await Write(files.Token, token, FileModes.Private, ct).ConfigureAwait(false);
-        await Write(files.CaCert, rootCa, FileModes.Public, ct).ConfigureAwait(false);
-        await Write(files.NamespaceFile, ns, FileModes.Public, ct).ConfigureAwait(false);
 
         var labels = new JsonObject { ["k8s-app"] = name };
         await admin.CreateAsync($"/apis/apps/v1/namespaces/{ns}/deployments", new JsonObject
@@ -77,6 +48,7 @@ public sealed class AggregatorInstaller(LabTopology lab, TimeProvider time)
             {
                 ["replicas"] = 1,
                 ["selector"] = new JsonObject { ["matchLabels"] = labels.DeepClone() },
+                ["strategy"] = new JsonObject { ["type"] = "RollingUpdate", ["rollingUpdate"] = new JsonObject { ["maxUnavailable"] = 0, ["maxSurge"] = 1 } },
                 ["template"] = new JsonObject
                 {
                     ["metadata"] = new JsonObject { ["labels"] = labels.DeepClone() },
@@ -85,9 +57,12 @@ public sealed class AggregatorInstaller(LabTopology lab, TimeProvider time)
                         ["serviceAccountName"] = name,
                         ["containers"] = new JsonArray(new JsonObject
                         {
-                            ["name"] = name, ["image"] = "registry.example/lab-aggregator:1",
-                            ["args"] = new JsonArray($"--secure-port={port}", "--tls-cert-file=/var/run/serving-cert/tls.crt", "--tls-private-key-file=/var/run/serving-cert/tls.key"),
+                            ["name"] = name, ["image"] = AggregatorNames.Image,
+                            ["args"] = new JsonArray("--secure-port=0", $"--tls-cert-file={AggregatorNames.ServingCertDir}/tls.crt", $"--tls-private-key-file={AggregatorNames.ServingCertDir}/tls.key"),
+                            ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["containerPort"] = 0, ["protocol"] = "TCP" }),
+                            ["volumeMounts"] = new JsonArray(new JsonObject { ["name"] = "serving-cert", ["mountPath"] = AggregatorNames.ServingCertDir, ["readOnly"] = true }),
                         }),
+                        ["volumes"] = new JsonArray(new JsonObject { ["name"] = "serving-cert", ["secret"] = new JsonObject { ["secretName"] = AggregatorNames.ServingSecret } }),
                     },
                 },
             },
@@ -99,47 +74,22 @@ public sealed class AggregatorInstaller(LabTopology lab, TimeProvider time)
             ["spec"] = new JsonObject
             {
                 ["selector"] = labels.DeepClone(),
-                ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = 443, ["protocol"] = "TCP", ["targetPort"] = port }),
+                ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = 443, ["protocol"] = "TCP", ["targetPort"] = "https" }),
             },
-        }, ct).ConfigureAwait(false);
-        // Endpoints are what the endpoints controller would publish for the pod; the lab's pod listens on loopback.
-        await admin.CreateAsync($"/api/v1/namespaces/{ns}/endpoints", new JsonObject
-        {
-            ["apiVersion"] = "v1", ["kind"] = "Endpoints",
-            ["metadata"] = new JsonObject { ["name"] = name, ["labels"] = labels.DeepClone() },
-            ["subsets"] = new JsonArray(new JsonObject
-            {
-                ["addresses"] = new JsonArray(new JsonObject { ["ip"] = "127.0.0.1" }),
-                ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = port, ["protocol"] = "TCP" }),
-            }),
         }, ct).ConfigureAwait(false);
         await admin.CreateAsync("/apis/apiregistration.k8s.io/v1/apiservices", new JsonObject
         {
             ["apiVersion"] = "apiregistration.k8s.io/v1", ["kind"] = "APIService",
-            ["metadata"] = new JsonObject { ["name"] = AggregatorFiles.ApiServiceName },
+            ["metadata"] = new JsonObject { ["name"] = AggregatorNames.ApiServiceName },
             ["spec"] = new JsonObject
             {
-                ["group"] = AggregatorFiles.Group,
-                ["version"] = AggregatorFiles.Version,
+                ["group"] = AggregatorNames.Group,
+                ["version"] = AggregatorNames.Version,
                 ["service"] = new JsonObject { ["namespace"] = ns, ["name"] = name, ["port"] = 443 },
-                ["caBundle"] = Convert.ToBase64String(Encoding.ASCII.GetBytes(ca.CertificatePem())),
+                ["caBundle"] = B64(ca.CertificatePem()),
                 ["groupPriorityMinimum"] = 100,
                 ["versionPriority"] = 100,
             },
         }, ct).ConfigureAwait(false);
-    }
-
-    private static async Task Write(string path, string content, UnixFileMode mode, CancellationToken ct)
-    {
-        await File.WriteAllTextAsync(path, "", ct).ConfigureAwait(false);
-        File.SetUnixFileMode(path, mode);
-        await File.WriteAllTextAsync(path, content, ct).ConfigureAwait(false);
-    }
-
-    private static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 }

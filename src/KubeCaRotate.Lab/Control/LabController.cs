@@ -15,8 +15,8 @@ public sealed record LabProcessStatus(string Name, string Node, int Pid, bool Al
 
 /// <summary>
 /// Brings a lab up and down: plans and provisions the nodes, starts one node agent per node (the kubelet stand-in
-/// that runs the static pods from the manifests) and the HA endpoint, waits until etcd and every API server are
-/// ready, and seeds the cluster's objects. Every process is detached and recorded in a pid file under DIR/run, so
+/// that runs the static pods from the manifests and the workload pods) and the HA endpoint, waits until etcd and every
+/// API server are ready, seeds the cluster's objects and add-ons, and then starts the prober. Every process is detached and recorded in a pid file under DIR/run, so
 /// `lab down` from another invocation stops them all.
 /// </summary>
 public sealed class LabController(TextWriter log, TimeProvider time)
@@ -42,13 +42,13 @@ public sealed class LabController(TextWriter log, TimeProvider time)
             foreach (var node in lab.Nodes)
                 (await NodeAgentProcess.StartAsync(lab, node, time, ct).ConfigureAwait(false)).Dispose();
             await StartAsync(exe, ["lab", "component", "load-balancer", "--lab-dir", dir], Path.Combine(lab.LogDir, "endpoint.log"), EndpointPidFile(lab), ct).ConfigureAwait(false);
-            await StartAsync(exe, ["lab", "component", "prober", "--lab-dir", dir], Path.Combine(lab.LogDir, "prober.log"), ProberPidFile(lab), ct).ConfigureAwait(false);
             log.WriteLine("Waiting for etcd and the API servers ...");
             await new LabReadiness(lab, time).WaitAsync(options.ReadyTimeout, ct).ConfigureAwait(false);
             log.WriteLine("Seeding cluster objects ...");
             await new LabSeeder(lab, time).SeedAsync(ct).ConfigureAwait(false);
             await new Aggregator.AggregatorInstaller(lab, time).InstallAsync(ct).ConfigureAwait(false);
-            await StartAsync(exe, ["lab", "component", "lab-aggregator", "--lab-dir", dir], Aggregator.AggregatorFiles.LogFile(lab), Aggregator.AggregatorFiles.PidFile(lab), ct).ConfigureAwait(false);
+            // Only now: started earlier it would record the start-up itself as availability failures.
+            await StartAsync(exe, ["lab", "component", "prober", "--lab-dir", dir], Path.Combine(lab.LogDir, "prober.log"), ProberPidFile(lab), ct).ConfigureAwait(false);
         }
         catch
         {

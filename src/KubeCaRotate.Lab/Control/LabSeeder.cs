@@ -166,7 +166,14 @@ public sealed class LabSeeder(LabTopology lab, TimeProvider time)
                 Template = new V1PodTemplateSpec
                 {
                     Metadata = new V1ObjectMeta { Labels = labels },
-                    Spec = new V1PodSpec { ServiceAccountName = "kube-proxy", HostNetwork = true, Containers = [new V1Container { Name = "kube-proxy", Image = "registry.k8s.io/kube-proxy:v1.33.0", Command = ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf", "--hostname-override=$(NODE_NAME)"] }] },
+                    Spec = new V1PodSpec
+                    {
+                        // kubeadm's kube-proxy runs on every node, control planes included.
+                        ServiceAccountName = "kube-proxy", HostNetwork = true, PriorityClassName = "system-node-critical",
+                        NodeSelector = new Dictionary<string, string> { ["kubernetes.io/os"] = "linux" },
+                        Tolerations = [new V1Toleration { OperatorProperty = "Exists" }],
+                        Containers = [new V1Container { Name = "kube-proxy", Image = "registry.k8s.io/kube-proxy:v1.33.0", Command = ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf", "--hostname-override=$(NODE_NAME)"] }],
+                    },
                 },
             },
         }, "kube-system", cancellationToken: ct).ConfigureAwait(false);

@@ -34,7 +34,7 @@ public sealed class KubeletAgent(LabTopology lab, LabNode node, TextWriter log, 
 
         using var api = new ApiServerConnection(config.Server, config.ServerRoots, identity);
         var runner = new StaticPodRunner(lab, node, log, time) { StaticPodPath = config.StaticPodPath, FileCheckFrequency = config.FileCheckFrequency };
-        using var workloads = new WorkloadPods(lab, node, api, log, time);
+        await using var workloads = new WorkloadPods(lab, node, api, log, time);
         var mirrors = new MirrorPodPublisher(node.Name, node.Address, api, time);
         var heartbeat = new NodeHeartbeat(node.Name, api, time);
         var rotation = new ClientCertificateRotation(node.Name, api, store, log, time);

@@ -20,13 +20,15 @@ public sealed record WorkloadPodState
     public required string Component { get; init; }
     /// <summary>Host path of the ca.crt the pod loaded at start (kube-root-ca.crt then).</summary>
     public string? CaFile { get; init; }
-    /// <summary>Host path of the token the pod loaded at start (its legacy service-account token Secret then).</summary>
+    /// <summary>Host path of the token the pod loaded at start (its legacy token Secret, or a bound token from TokenRequest).</summary>
     public string? TokenFile { get; init; }
     /// <summary>The URL it calls (the HA endpoint) and the path.</summary>
     public required string Server { get; init; }
     public bool Ready { get; init; }
     public string? Message { get; init; }
     public DateTimeOffset? LastCallAt { get; init; }
+    /// <summary>The port an aggregated API server pod serves on (the node's address), null for other pods.</summary>
+    public int? ServingPort { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

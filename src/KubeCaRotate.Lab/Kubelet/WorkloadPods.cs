@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using KubeCaRotate.Lab.Aggregator;
 using KubeCaRotate.Lab.Control;
+using KubeCaRotate.Lab.ControllerManager;
 using KubeCaRotate.Lab.Topology;
 using KubeCaRotate.Pki;
 
@@ -12,22 +14,26 @@ namespace KubeCaRotate.Lab.Kubelet;
 /// <summary>
 /// The workload pods bound to this node, each run in-process as an in-cluster client: at its start it reads what
 /// its service-account volume would hold at that moment (ca.crt = its namespace's kube-root-ca.crt, token = the
-/// legacy token Secret of its serviceAccountName), records both with <see cref="LoadedFiles"/> under
+/// legacy token Secret of its serviceAccountName when there is one, else a bound token from the TokenRequest API, asked
+/// for as the node), records both with <see cref="LoadedFiles"/> under
 /// pod-NAMESPACE-NAME, and from then on calls the API server through the HA endpoint, trusting only that CA, as
 /// client-go's in-cluster config does. Cheap by design: the agent's one loop drives every pod, one HttpClient per
 /// distinct CA bundle (the token is a header), status posted only when it changes.
 /// </summary>
-public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnection kubelet, TextWriter log, TimeProvider time) : IDisposable
+public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnection kubelet, TextWriter log, TimeProvider time) : IAsyncDisposable
 {
     public const string ServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
     private readonly Dictionary<string, RunningPod> _pods = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pendingReported = new(StringComparer.Ordinal);
+    private readonly ServiceEndpoints _endpoints = new(kubelet, node);
     private bool _cleaned;
 
-    private sealed class RunningPod(WorkloadPodState state, string? caKey, string? token, string image, string container)
+    private sealed class RunningPod(WorkloadPodState state, string? caKey, string? token, string image, string container, JsonObject pod, AggregatorContainer? aggregator)
     {
+        public JsonObject Pod { get; } = pod;
+        public AggregatorContainer? Aggregator { get; } = aggregator;
         public WorkloadPodState State { get; set; } = state;
         public string? CaKey { get; } = caKey;
         public string? Token { get; } = token;
@@ -70,7 +76,21 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
         }
         foreach (var gone in _pods.Keys.Where(k => !live.Contains(k)).ToList())
         {
-            var state = _pods[gone].State;
+            var running = _pods[gone];
+            var state = running.State;
+            if (running.Aggregator is { } aggregator)
+            {
+                // out of the Service first, then stopped, as the endpoints controller and the kubelet order it
+                try
+                {
+                    await _endpoints.RemoveAsync(running.Pod, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is InvalidOperationException or HttpRequestException or TaskCanceledException)
+                {
+                    log.WriteLine($"{time.GetUtcNow():O} pod {state.Namespace}/{state.Name}: {e.Message}");
+                }
+                await aggregator.DisposeAsync().ConfigureAwait(false);
+            }
             _pods.Remove(gone);
             File.Delete(Path.Combine(StateDir(lab, node.Name), WorkloadPodState.FileName(state.Namespace, state.Name)));
             LoadedFiles.Forget(lab, node.Name, state.Component);
@@ -112,6 +132,8 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
         var component = Component(ns, name);
         var startedAt = time.GetUtcNow();
         string? token;
+        var tokenKind = "legacy token";
+        var files = new Dictionary<string, byte[]>();
         var earlier = WorkloadPodState.Read(Path.Combine(StateDir(lab, node.Name), WorkloadPodState.FileName(ns, name)));
         if (earlier is not null && earlier.Uid == uid && earlier.CaFile is not null && File.Exists(earlier.CaFile))
         {
@@ -123,10 +145,44 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
         else
         {
             token = await FindTokenAsync(ns, serviceAccount, ct).ConfigureAwait(false);
-            var files = new Dictionary<string, byte[]> { [$"{ServiceAccountDir}/ca.crt"] = Encoding.ASCII.GetBytes(caPem) };
-            if (token is not null) files[$"{ServiceAccountDir}/token"] = Encoding.ASCII.GetBytes(token);
-            LoadedFiles.Write(lab, node, component, files);
+            if (token is null)
+            {
+                var (bound, problem) = await RequestTokenAsync(ns, name, uid, serviceAccount, ct).ConfigureAwait(false);
+                if (bound is null)
+                {
+                    // The projected token cannot be mounted: the pod stays Pending and is tried again.
+                    if (_pendingReported.Add(uid))
+                        await PostStatusAsync(ns, name, new JsonObject { ["status"] = new JsonObject { ["phase"] = "Pending", ["message"] = $"the service-account token cannot be mounted: {problem}" } }, ct).ConfigureAwait(false);
+                    return null;
+                }
+                token = bound;
+                tokenKind = "bound token";
+            }
+            files[$"{ServiceAccountDir}/ca.crt"] = Encoding.ASCII.GetBytes(caPem);
+            files[$"{ServiceAccountDir}/token"] = Encoding.ASCII.GetBytes(token);
         }
+        var adopted = earlier is not null && earlier.Uid == uid && files.Count == 0 ? earlier : null;
+        var image = container?["image"]?.GetValue<string>() ?? "";
+        AggregatorContainer? aggregator = null;
+        if (AggregatorNames.IsImage(image))
+        {
+            try
+            {
+                if (token is null) throw new InvalidOperationException("it has no service-account token to read extension-apiserver-authentication with");
+                aggregator = await AggregatorContainer.StartAsync(lab, node, kubelet, pod, component, caPem, token, adopted, files, log, ct).ConfigureAwait(false);
+                await _endpoints.AddAsync(pod, aggregator.Port, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ApiCallException or InvalidOperationException or IOException or HttpRequestException or System.Security.Cryptography.CryptographicException or FormatException or KubeCaRotate.Pki.PkiException)
+            {
+                if (aggregator is not null) await aggregator.DisposeAsync().ConfigureAwait(false);
+                // The container fails to start: the pod is not running, and the kubelet tries again.
+                if (_pendingReported.Add(uid))
+                    await PostStatusAsync(ns, name, new JsonObject { ["status"] = new JsonObject { ["phase"] = "Pending", ["message"] = $"the aggregated API server cannot start: {e.Message}" } }, ct).ConfigureAwait(false);
+                log.WriteLine($"{time.GetUtcNow():O} pod {ns}/{name}: the aggregated API server cannot start: {e.Message}");
+                return null;
+            }
+        }
+        if (files.Count > 0) LoadedFiles.Write(lab, node, component, files);
         var caKey = Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(caPem)));
         if (!_clients.ContainsKey(caKey))
         {
@@ -141,9 +197,10 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
             TokenFile = token is null ? null : LoadedFiles.Find(lab, node.Name, component, $"{ServiceAccountDir}/token"),
             Server = lab.EndpointUrl,
             Message = token is null ? $"no service-account token Secret for service account {serviceAccount} in {ns}; the pod does not call the API server" : null,
+            ServingPort = aggregator?.Port,
         };
-        log.WriteLine($"{time.GetUtcNow():O} pod {ns}/{name}: {(earlier?.Uid == uid ? "adopted" : "started")} (service account {serviceAccount}, CA bundle {caKey[..12]}, {(token is null ? "no token" : "legacy token")})");
-        var running = new RunningPod(state, caKey, token, container?["image"]?.GetValue<string>() ?? "", container?["name"]?.GetValue<string>() ?? name);
+        log.WriteLine($"{time.GetUtcNow():O} pod {ns}/{name}: {(earlier?.Uid == uid ? "adopted" : "started")} (service account {serviceAccount}, CA bundle {caKey[..12]}, {(token is null ? "no token" : tokenKind)})");
+        var running = new RunningPod(state, caKey, token, image, container?["name"]?.GetValue<string>() ?? name, pod, aggregator);
         await PublishAsync(running, ct).ConfigureAwait(false);
         return running;
     }
@@ -159,6 +216,27 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
                 return Encoding.ASCII.GetString(Convert.FromBase64String(encoded));
         }
         return null;
+    }
+
+    /// <summary>
+    /// The projected service-account token as the kubelet gets it: a TokenRequest, as the node, bound to the pod, for the
+    /// API server's audiences and 3607 s (which the API server extends). Null with the reason when the API refuses.
+    /// </summary>
+    private async Task<(string? Token, string? Problem)> RequestTokenAsync(string ns, string pod, string uid, string serviceAccount, CancellationToken ct)
+    {
+        var request = new JsonObject
+        {
+            ["apiVersion"] = "authentication.k8s.io/v1", ["kind"] = "TokenRequest",
+            ["spec"] = new JsonObject
+            {
+                ["expirationSeconds"] = 3607,
+                ["boundObjectRef"] = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Pod", ["name"] = pod, ["uid"] = uid },
+            },
+        };
+        var reply = await kubelet.PostAsync($"api/v1/namespaces/{ns}/serviceaccounts/{serviceAccount}/token", request, ct).ConfigureAwait(false);
+        return reply.Ok && reply.Body?["status"]?["token"]?.GetValue<string>() is { Length: > 0 } token
+            ? (token, null)
+            : (null, $"the TokenRequest for service account {ns}/{serviceAccount} was answered {reply.Describe()}");
     }
 
     /// <summary>Every running pod with a token calls the API server once; status changes are posted.</summary>
@@ -230,8 +308,11 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
         }
     }
 
-    public void Dispose()
+    /// <summary>The kubelet stops: in-process containers stop with it (their Endpoints stay: the pods still exist).</summary>
+    public async ValueTask DisposeAsync()
     {
+        foreach (var pod in _pods.Values)
+            if (pod.Aggregator is { } aggregator) await aggregator.DisposeAsync().ConfigureAwait(false);
         foreach (var client in _clients.Values) client.Dispose();
         _clients.Clear();
     }

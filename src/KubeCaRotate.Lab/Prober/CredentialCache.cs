@@ -40,6 +40,8 @@ internal sealed class CredentialCache
         {
             var (roots, name) = c.TrustKubeconfig is { } kc
                 ? (KubeconfigCa(kc), $"the certificate-authority-data of {kc}")
+                : c.TrustBundlePem is { } pem
+                ? (PemBundle.ParseNonEmpty(pem, "the caBundle").Certificates, "the caBundle")
                 : (Bundle(c.TrustBundleFile ?? throw new InvalidOperationException("An edge that verifies its server needs a trust bundle or kubeconfig.")), c.TrustBundleFile!);
             check = (cert, chain, errors, now) => ServerCertificateCheck.Check(roots, name, cert, chain, errors, now);
         }

@@ -9,6 +9,15 @@ public sealed record EdgeCredentials
     /// <summary>A PEM bundle of the CAs the client trusts for the server's certificate.</summary>
     public string? TrustBundleFile { get; init; }
 
+    /// <summary>The PEM the client trusts when it holds it in memory rather than in a file (an APIService's caBundle).</summary>
+    public string? TrustBundlePem { get; init; }
+
+    /// <summary>The name checked on the server's certificate (TLS server name) when it is not the URL's host, e.g. SERVICE.NAMESPACE.svc.</summary>
+    public string? ServerName { get; init; }
+
+    /// <summary>The user a front proxy vouches for in X-Remote-User (the API server's proxy to aggregated API servers).</summary>
+    public string? ProxiedUser { get; init; }
+
     /// <summary>A kubeconfig whose current cluster's certificate-authority-data the client trusts.</summary>
     public string? TrustKubeconfig { get; init; }
 

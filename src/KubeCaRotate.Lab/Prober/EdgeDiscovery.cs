@@ -183,7 +183,7 @@ public sealed class EdgeDiscovery(LabTopology lab)
         return member is null ? url.Authority : $"{member.Name}/{EtcdPod}";
     }
 
-    private StaticPodManifest? Manifest(LabNode node, string pod)
+    internal StaticPodManifest? Manifest(LabNode node, string pod)
     {
         var path = Path.Join(lab.NodeRoot(node), KubeadmPaths.Default.ManifestsDir, pod + ".yaml");
         try
@@ -199,7 +199,7 @@ public sealed class EdgeDiscovery(LabTopology lab)
     private string? Loaded(LabNode node, string pod, string? nodePath) =>
         nodePath is null ? null : LoadedFiles.Find(lab, node.Name, pod, nodePath);
 
-    private string? Current(LabNode node, string? nodePath)
+    internal string? Current(LabNode node, string? nodePath)
     {
         if (nodePath is null) return null;
         var path = Path.Join(lab.NodeRoot(node), nodePath);

@@ -6,8 +6,8 @@ namespace KubeCaRotate.Lab.Prober;
 /// <summary>
 /// The lab's prober: every <see cref="Interval"/> it opens each trust edge of the cluster once (a fresh TLS handshake
 /// and a small request, with the credentials and trust the owning component has loaded) and appends one line per
-/// attempt to DIR/probe.jsonl. Edges are discovered again every <see cref="DiscoveryInterval"/>, so components that
-/// start later are probed from then on. Workload pods can be many: each round takes the next
+/// attempt to DIR/probe.jsonl. Edges are discovered again every <see cref="DiscoveryInterval"/> (from the node files,
+/// and through the API for the aggregated API servers), so components that start later are probed from then on. Workload pods can be many: each round takes the next
 /// <see cref="PodEdgesPerRound"/> of them in turn, so every pod is still probed, less often.
 /// </summary>
 public sealed class EdgeProber(LabTopology lab, TimeProvider time, TextWriter log)
@@ -29,6 +29,7 @@ public sealed class EdgeProber(LabTopology lab, TimeProvider time, TextWriter lo
     public async Task RunAsync(CancellationToken ct)
     {
         var discovery = new EdgeDiscovery(lab);
+        using var aggregators = new AggregatorEdgeDiscovery(lab, discovery);
         IReadOnlyList<TrustEdge> edges = [];
         var discoveredAt = DateTimeOffset.MinValue;
         using var timer = new PeriodicTimer(Interval, time);
@@ -37,7 +38,7 @@ public sealed class EdgeProber(LabTopology lab, TimeProvider time, TextWriter lo
         {
             if (time.GetUtcNow() - discoveredAt >= DiscoveryInterval)
             {
-                var found = discovery.Discover();
+                IReadOnlyList<TrustEdge> found = [.. discovery.Discover(), .. await aggregators.DiscoverAsync(ct).ConfigureAwait(false)];
                 if (found.Count != edges.Count) log.WriteLine($"{time.GetUtcNow():O} probing {found.Count} edges");
                 edges = found;
                 discoveredAt = time.GetUtcNow();

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
 using KubeCaRotate.Lab.Aggregator;
 using KubeCaRotate.Lab.Control;
 using KubeCaRotate.Lab.Tests.ControllerManager;
@@ -11,9 +13,29 @@ namespace KubeCaRotate.Lab.Tests.Aggregator;
 [Collection("workload lab")]
 public sealed class AggregatorTests(WorkloadLab fixture)
 {
-    private Uri Direct => new($"https://127.0.0.1:{File.ReadAllText(AggregatorFiles.For(fixture.Lab).PortFile).Trim()}/apis/metrics.lab.example/v1beta1");
+    private Uri _direct = null!;
 
-    private IReadOnlyList<X509Certificate2> ServingCa => PemBundle.Parse(File.ReadAllText(AggregatorFiles.For(fixture.Lab).ServingCaCert), "serving-ca.crt").Certificates;
+    /// <summary>The first address of the Service's Endpoints, as the kubelet published it for the running pod.</summary>
+    private Uri Direct => _direct;
+
+    /// <summary>The APIService's caBundle: what the API server trusts for the aggregated server.</summary>
+    private IReadOnlyList<X509Certificate2> ServingCa
+    {
+        get
+        {
+            var apiService = fixture.Admin.GetAsync($"/apis/apiregistration.k8s.io/v1/apiservices/{AggregatorNames.ApiServiceName}", CancellationToken.None).GetAwaiter().GetResult();
+            return PemBundle.Parse(Encoding.ASCII.GetString(Convert.FromBase64String(apiService!["spec"]!["caBundle"]!.GetValue<string>())), "caBundle").Certificates;
+        }
+    }
+
+    private async Task<Uri?> EndpointAsync()
+    {
+        var endpoints = await fixture.Admin.GetAsync($"/api/v1/namespaces/{AggregatorNames.Namespace}/endpoints/{AggregatorNames.Name}", CancellationToken.None);
+        var subset = endpoints?["subsets"]?[0];
+        var ip = subset?["addresses"]?[0]?["ip"]?.GetValue<string>();
+        var port = subset?["ports"]?[0]?["port"]?.GetValue<int>();
+        return ip is null || port is null ? null : new Uri($"https://{ip}:{port}/apis/metrics.lab.example/v1beta1");
+    }
 
     [Fact]
     public async Task KubectlReachesTheAggregatedApiThroughTheApiServer()
@@ -76,28 +98,58 @@ public sealed class AggregatorTests(WorkloadLab fixture)
         await WorkloadLab.EventuallyAsync(async () => (await admin.GetAsync(direct)).StatusCode == HttpStatusCode.OK, "the restored front-proxy client is accepted", 30);
     }
 
-    /// <summary>The aggregated server starts after `lab up` has seeded the cluster: wait until it answers its health check.</summary>
+    [Fact]
+    public async Task A_rollout_restart_replaces_the_pod_which_loads_the_front_proxy_trust_published_at_its_start()
+    {
+        await WaitForAggregatorAsync();
+        var before = await EndpointAsync();
+        var podsBefore = await AggregatorPodsAsync();
+        (await fixture.KubectlAsync("rollout", "restart", $"deployment/{AggregatorNames.Name}", "-n", AggregatorNames.Namespace)).EnsureSuccess();
+        (await fixture.KubectlAsync("rollout", "status", $"deployment/{AggregatorNames.Name}", "-n", AggregatorNames.Namespace, "--timeout=120s")).EnsureSuccess();
+        await WorkloadLab.EventuallyAsync(async () => (await AggregatorPodsAsync()) is [var only] && !podsBefore.Contains(only), "the old aggregator pod is gone and one new pod runs");
+        var pod = (await AggregatorPodsAsync()).Single();
+        await WorkloadLab.EventuallyAsync(async () => await EndpointAsync() is { } now && now != before, "the Endpoints name the new pod's address");
+
+        // The new pod recorded the ConfigMap as it was at its start, and the front proxy's CA is in it.
+        var node = fixture.Lab.Nodes.Single(n => File.Exists(Path.Join(KubeCaRotate.Lab.Kubelet.LoadedFiles.Dir(fixture.Lab, n.Name, $"pod-{AggregatorNames.Namespace}-{pod}"), AggregatorNames.AuthenticationConfigPath)));
+        var recorded = JsonNode.Parse(File.ReadAllText(Path.Join(KubeCaRotate.Lab.Kubelet.LoadedFiles.Dir(fixture.Lab, node.Name, $"pod-{AggregatorNames.Namespace}-{pod}"), AggregatorNames.AuthenticationConfigPath)))!.AsObject();
+        var frontProxyCa = File.ReadAllText(fixture.NodeFile(fixture.Lab.ControlPlanes.First(), "/etc/kubernetes/pki/front-proxy-ca.crt"));
+        var trusted = PemBundle.Parse(recorded["data"]!["requestheader-client-ca-file"]!.GetValue<string>(), "recorded requestheader CA").Certificates;
+        Assert.Contains(trusted, c => c.Thumbprint == X509Certificate2.CreateFromPem(frontProxyCa).Thumbprint);
+        (await fixture.KubectlAsync("get", "--raw", "/apis/metrics.lab.example/v1beta1/nodes")).EnsureSuccess();
+    }
+
+    private async Task<List<string>> AggregatorPodsAsync() =>
+        [.. (await fixture.Admin.ListAsync($"/api/v1/namespaces/{AggregatorNames.Namespace}/pods?labelSelector=k8s-app%3D{AggregatorNames.Name}", CancellationToken.None))
+            .Where(p => p["metadata"]?["deletionTimestamp"] is null).Select(p => p["metadata"]!["name"]!.GetValue<string>())];
+
+    /// <summary>The aggregated server's pod starts after `lab up` has seeded the cluster: wait until its endpoint answers its health check.</summary>
     private async Task WaitForAggregatorAsync()
     {
         using var client = LabClients.Create(ServingCa, null, TimeSpan.FromSeconds(5));
         await WorkloadLab.EventuallyAsync(async () =>
         {
+            if (await EndpointAsync() is not { } direct)
+                return false;
+            _direct = direct;
             try
             {
-                return (await client.GetAsync(new Uri(Direct, "/healthz"))).IsSuccessStatusCode;
+                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(direct, "/healthz"));
+                request.Headers.Host = AggregatorNames.ServiceDnsName; // the name its certificate carries, as the API server checks it
+                return (await client.SendAsync(request)).IsSuccessStatusCode;
             }
             catch (HttpRequestException)
             {
                 return false;
             }
-        }, "the aggregated API server answers /healthz", 60);
+        }, "the aggregated API server's endpoint answers /healthz", 90);
     }
 
     private async Task<HttpStatusCode> DirectAsync(X509Certificate2? identity, string user)
     {
         using var client = LabClients.Create(ServingCa, identity, TimeSpan.FromSeconds(30));
         using var request = new HttpRequestMessage(HttpMethod.Get, Direct);
-        request.Headers.Host = AggregatorFiles.ServiceDnsName;
+        request.Headers.Host = AggregatorNames.ServiceDnsName;
         request.Headers.Add("X-Remote-User", user);
         using var response = await client.SendAsync(request);
         return response.StatusCode;

@@ -11,7 +11,8 @@ public class HealthyLabProbeTests(LabFixture fixture) : IClassFixture<LabFixture
     {
         var lab = fixture.Lab;
         var watch = new ProbeWatch(lab);
-        // Components that start after lab up (kubelets, pods) get edges within the prober's discovery interval.
+        // Components that start after lab up (kubelets, pods, the aggregated API server) get edges within the prober's discovery interval.
+        await ProbeWatch.UntilAsync("the edges to the aggregated API server", () => watch.Since(DateTimeOffset.UtcNow.AddSeconds(-5)).Any(r => r.Kind == EdgeKind.Aggregator));
         await Task.Delay(TimeSpan.FromSeconds(6));
         var since = DateTimeOffset.UtcNow;
         var records = await watch.RoundsAsync(since, rounds: 3);
@@ -28,6 +29,8 @@ public class HealthyLabProbeTests(LabFixture fixture) : IClassFixture<LabFixture
             foreach (var peer in controlPlanes.Where(p => p != cp)) Assert.Contains($"{cp}/etcd->{peer}/etcd", edges);
         }
         Assert.Contains("admin->endpoint", edges);
+        // Every API server reaches the aggregated API server found through its APIService, with its front-proxy client certificate.
+        foreach (var cp in controlPlanes) Assert.Contains($"{cp}/kube-apiserver->lab-aggregator.kube-system.svc", edges);
         Assert.All(records.Where(r => r.Kind == EdgeKind.Endpoint), r => Assert.Equal("endpoint", r.Server));
         Assert.All(records.Where(r => r.Kind is not (EdgeKind.EtcdClient or EdgeKind.EtcdPeer or EdgeKind.KubeletApi)), r => Assert.Equal(200, r.Status));
 

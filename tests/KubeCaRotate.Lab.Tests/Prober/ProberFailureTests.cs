@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using KubeCaRotate.Lab.Prober;
+using KubeCaRotate.Lab.Tests.ApiServer;
 using KubeCaRotate.Lab.Tests.Control;
 using KubeCaRotate.Layout;
 using KubeCaRotate.Pki;
@@ -10,8 +11,9 @@ namespace KubeCaRotate.Lab.Tests.Prober;
 /// <summary>
 /// The prober can fail, and fails in the right class on the right edges: a stopped API server is an availability
 /// failure of its own edges only (the HA endpoint routes around it), a cluster CA swapped by hand without
-/// distributing trust is a trust failure of every client of the API servers and of nothing that talks to etcd.
-/// Both disturb the lab, so they run in order in one test on a lab of their own.
+/// distributing trust is a trust failure of every client of the API servers and of nothing that talks to etcd, a new
+/// front-proxy CA is a trust failure of exactly the API servers' edges to the aggregated API server until its pods are
+/// restarted. All disturb the lab, so they run in order in one test on a lab of their own.
 /// </summary>
 public class ProberFailureTests(LabFixture fixture) : IClassFixture<LabFixture>
 {
@@ -21,6 +23,7 @@ public class ProberFailureTests(LabFixture fixture) : IClassFixture<LabFixture>
     public async Task A_stopped_api_server_is_an_availability_failure_and_an_unshared_new_ca_a_trust_failure_on_exactly_the_edges_that_must_break()
     {
         await StoppingOneApiServerAsync();
+        await ChangingTheFrontProxyCaAsync();
         await SwappingTheClusterCaAsync();
     }
 
@@ -61,6 +64,45 @@ public class ProberFailureTests(LabFixture fixture) : IClassFixture<LabFixture>
         await ProbeWatch.UntilAsync(stopped + " to answer again", () => watch.Since(DateTimeOffset.UtcNow.AddSeconds(-1)).Any(r => r.Edge == stopped && r.Ok));
         var trust = watch.Since(stoppedAt).Where(r => r.Class == FailureClass.Trust).ToList();
         Assert.True(trust.Count == 0, $"Stopping and starting an API server recorded trust failures:\n{ProbeWatch.Describe(trust)}");
+    }
+
+    private async Task ChangingTheFrontProxyCaAsync()
+    {
+        var lab = fixture.Lab;
+        var watch = new ProbeWatch(lab);
+        var controlPlanes = lab.ControlPlanes.Count();
+        await ProbeWatch.UntilAsync("every API server's edge to the aggregated API server to succeed", () =>
+            watch.Since(DateTimeOffset.UtcNow.AddSeconds(-3)).Where(r => r.Kind == EdgeKind.Aggregator && r.Ok).Select(r => r.Client).Distinct().Count() == controlPlanes);
+
+        // A new front-proxy CA and client certificate on every control plane; the aggregated API server is not told.
+        var issuer = CertificateIssuer.System;
+        var newCa = issuer.NewCertificateAuthority(KubeadmCatalog.FrontProxyCa, lab.Algorithm, TimeSpan.FromDays(365));
+        foreach (var node in lab.ControlPlanes)
+        {
+            Write(fixture.NodeFile(node.Name, "/etc/kubernetes/pki/front-proxy-ca.crt"), newCa.CertificatePem(), secret: false);
+            Write(fixture.NodeFile(node.Name, "/etc/kubernetes/pki/front-proxy-ca.key"), newCa.Key.ToPem(), secret: true);
+            var certFile = fixture.NodeFile(node.Name, "/etc/kubernetes/pki/front-proxy-client.crt");
+            using var key = PrivateKey.FromPem(File.ReadAllText(fixture.NodeFile(node.Name, "/etc/kubernetes/pki/front-proxy-client.key")), "front-proxy-client.key");
+            var reissued = issuer.Reissue(X509Certificate2.CreateFromPem(File.ReadAllText(certFile)), key, newCa, TimeSpan.FromDays(365));
+            Write(certFile, reissued.ExportCertificatePem() + "\n", secret: false);
+        }
+        var changed = DateTimeOffset.UtcNow;
+        await ProbeWatch.UntilAsync("every API server's edge to the aggregated API server to fail", () =>
+            watch.Since(changed).Where(r => r.Kind == EdgeKind.Aggregator && !r.Ok).Select(r => r.Client).Distinct().Count() == controlPlanes);
+
+        var since = DateTimeOffset.UtcNow;
+        var window = await watch.RoundsAsync(since, rounds: 3);
+        var broken = window.Where(r => r.Kind == EdgeKind.Aggregator).ToList();
+        Assert.Equal(controlPlanes, broken.Select(r => r.Edge).Distinct().Count());
+        Assert.All(broken, r => Assert.True(r is { Ok: false, Class: FailureClass.Trust, Status: 401 }, $"{r.Edge} should fail on trust but recorded ok={r.Ok} {r.Class} {r.Status}: {r.Error}"));
+        Assert.All(window.Where(r => r.Kind != EdgeKind.Aggregator), r => Assert.True(r.Ok, $"{r.Edge} must not break with the front-proxy CA but recorded {r.Class}: {r.Error}"));
+
+        // New pods read extension-apiserver-authentication again, where the API servers have published the new CA.
+        var restart = await ProcessRun.RunAsync("kubectl", ["--kubeconfig", lab.AdminKubeconfig, "rollout", "restart", "deployment/lab-aggregator", "-n", "kube-system"]);
+        restart.EnsureSuccess();
+        (await ProcessRun.RunAsync("kubectl", ["--kubeconfig", lab.AdminKubeconfig, "rollout", "status", "deployment/lab-aggregator", "-n", "kube-system", "--timeout=120s"])).EnsureSuccess();
+        await ProbeWatch.UntilAsync("every API server's edge to the aggregated API server to succeed again", () =>
+            watch.Since(DateTimeOffset.UtcNow.AddSeconds(-3)).Where(r => r.Kind == EdgeKind.Aggregator && r.Ok).Select(r => r.Client).Distinct().Count() == controlPlanes);
     }
 
     private async Task SwappingTheClusterCaAsync()
