@@ -100,8 +100,8 @@ public sealed record StagedCa(CaKind Ca, CertificateAuthority Old, CertificateAu
 
     /// <summary>
     /// The CA being replaced, read from the node's active files: the certificate of the CA file that matches the key
-    /// beside it. When the journal names the old CA (a resumed run, where ca.crt may already lead with the new CA), that
-    /// certificate is taken from the bundle instead, and its key from the backup-free staged state is not needed.
+    /// beside it. On a resumed run the journal's old fingerprint picks that certificate out of the bundle. (Once the
+    /// switch phase puts the new key beside ca.crt, the old CA must come from the journal and the backup instead: next slice.)
     /// </summary>
     private static async Task<CertificateAuthority> ReadActiveAsync(INodeAccess node, CaKind ca, RotationPaths paths, JournalCa? journal, CancellationToken ct)
     {
