@@ -62,6 +62,13 @@ public sealed class KubeletLabFixture : IAsyncLifetime
         return ((int)response.StatusCode, text.StartsWith('{') ? JsonNode.Parse(text) as JsonObject : null);
     }
 
+    /// <summary>Waits until the (single) API server answers /readyz through the endpoint, e.g. after a test restarted it.</summary>
+    public Task WaitApiReadyAsync() => EventuallyAsync(async () =>
+    {
+        using var response = await Admin.GetAsync(Lab.EndpointUrl + "/readyz");
+        return response.IsSuccessStatusCode ? "ready" : null;
+    }, "the API server to be ready");
+
     public async Task<JsonObject> GetAsync(string path)
     {
         var (status, body) = await SendAsync(HttpMethod.Get, path);
