@@ -8,47 +8,15 @@ namespace KubeCaRotate.Lab.Tests.Control;
 /// <summary>One running lab (3 control planes, 2 workers) shared by the tests of a class; always brought down.</summary>
 public sealed class LabFixture : IAsyncLifetime
 {
-    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "kcr-lab-" + Guid.NewGuid().ToString("N")[..8]);
+    public string Dir { get; } = TestLab.NewDir("kcr-lab-");
 
     public LabTopology Lab { get; private set; } = null!;
 
     public StringWriter Log { get; } = new();
 
-    public async Task InitializeAsync()
-    {
-        try
-        {
-            Lab = await new LabController(Log, TimeProvider.System).UpAsync(new LabUpOptions(Dir, 3, 2, 3), CancellationToken.None);
-        }
-        catch
-        {
-            CleanUp();
-            throw;
-        }
-    }
+    public async Task InitializeAsync() => Lab = await TestLab.UpAsync(new LabUpOptions(Dir, 3, 2, 3), Log);
 
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            if (File.Exists(Path.Combine(Dir, LabTopology.FileName))) await new LabController(TextWriter.Null, TimeProvider.System).DownAsync(Dir, CancellationToken.None);
-        }
-        finally
-        {
-            CleanUp();
-        }
-    }
-
-    private void CleanUp()
-    {
-        try
-        {
-            Directory.Delete(Dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public Task DisposeAsync() => TestLab.DownAndRemoveAsync(Dir);
 
     public string NodeFile(string node, string nodePath) => Path.Join(Lab.NodeRoot(Lab.Node(node)), nodePath);
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using KubeCaRotate.Lab.Control;
 using KubeCaRotate.Lab.ControllerManager;
 using KubeCaRotate.Lab.Tests.ApiServer;
+using KubeCaRotate.Lab.Tests.Control;
 using KubeCaRotate.Lab.Topology;
 using KubeCaRotate.Layout;
 
@@ -13,7 +14,7 @@ namespace KubeCaRotate.Lab.Tests.ControllerManager;
 /// </summary>
 public sealed class WorkloadLab : IAsyncLifetime
 {
-    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "kcr-wl-" + Guid.NewGuid().ToString("N")[..8]);
+    public string Dir { get; } = TestLab.NewDir("kcr-wl-");
 
     public LabTopology Lab { get; private set; } = null!;
 
@@ -21,40 +22,14 @@ public sealed class WorkloadLab : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        try
-        {
-            Lab = await new LabController(TextWriter.Null, TimeProvider.System).UpAsync(new LabUpOptions(Dir, 2, 1, 2), CancellationToken.None);
-            Admin = KubeconfigClient.FromFile(Lab.AdminKubeconfig, p => p);
-        }
-        catch
-        {
-            CleanUp();
-            throw;
-        }
+        Lab = await TestLab.UpAsync(new LabUpOptions(Dir, 2, 1, 2));
+        Admin = KubeconfigClient.FromFile(Lab.AdminKubeconfig, p => p);
     }
 
     public async Task DisposeAsync()
     {
         Admin?.Dispose();
-        try
-        {
-            if (File.Exists(Path.Combine(Dir, LabTopology.FileName))) await new LabController(TextWriter.Null, TimeProvider.System).DownAsync(Dir, CancellationToken.None);
-        }
-        finally
-        {
-            CleanUp();
-        }
-    }
-
-    private void CleanUp()
-    {
-        try
-        {
-            Directory.Delete(Dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        await TestLab.DownAndRemoveAsync(Dir);
     }
 
     public string NodeFile(LabNode node, string nodePath) => Path.Join(Lab.NodeRoot(node), nodePath);

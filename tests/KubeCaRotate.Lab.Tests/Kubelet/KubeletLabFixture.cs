@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using KubeCaRotate.Lab.Control;
+using KubeCaRotate.Lab.Tests.Control;
 using KubeCaRotate.Lab.Topology;
 using KubeCaRotate.Pki;
 
@@ -10,7 +11,7 @@ namespace KubeCaRotate.Lab.Tests.Kubelet;
 /// <summary>One small lab (1 control plane, 1 worker, 2 namespaces) for the kubelet tests; always brought down.</summary>
 public sealed class KubeletLabFixture : IAsyncLifetime
 {
-    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "kcr-kubelet-" + Guid.NewGuid().ToString("N")[..8]);
+    public string Dir { get; } = TestLab.NewDir("kcr-kubelet-");
 
     public LabTopology Lab { get; private set; } = null!;
 
@@ -18,35 +19,14 @@ public sealed class KubeletLabFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        try
-        {
-            Lab = await new LabController(TextWriter.Null, TimeProvider.System).UpAsync(new LabUpOptions(Dir, 1, 1, 2), CancellationToken.None);
-            Admin = LabClients.FromKubeconfig(Lab.AdminKubeconfig, TimeSpan.FromSeconds(10));
-        }
-        catch
-        {
-            await DisposeAsync();
-            throw;
-        }
+        Lab = await TestLab.UpAsync(new LabUpOptions(Dir, 1, 1, 2));
+        Admin = LabClients.FromKubeconfig(Lab.AdminKubeconfig, TimeSpan.FromSeconds(10));
     }
 
     public async Task DisposeAsync()
     {
         Admin?.Dispose();
-        try
-        {
-            if (File.Exists(Path.Combine(Dir, LabTopology.FileName))) await new LabController(TextWriter.Null, TimeProvider.System).DownAsync(Dir, CancellationToken.None);
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(Dir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        await TestLab.DownAndRemoveAsync(Dir);
     }
 
     public string NodeFile(string node, string nodePath) => Path.Join(Lab.NodeRoot(Lab.Node(node)), nodePath);
