@@ -32,36 +32,11 @@ public sealed class StandInCluster : IAsyncDisposable
     public X509Certificate2 AdminCertificate { get; private set; } = null!;
     public string? FaultFile { get; private set; }
 
+    /// <summary>The command of kubeadm's kube-apiserver.yaml for a node on 127.0.0.1 (from the same generator the lab uses), on a free port.</summary>
     public static IReadOnlyList<string> KubeadmArgs(string? faultFile) =>
     [
         "kube-apiserver",
-        "--advertise-address=127.0.0.1",
-        "--allow-privileged=true",
-        "--authorization-mode=Node,RBAC",
-        "--client-ca-file=/etc/kubernetes/pki/ca.crt",
-        "--enable-admission-plugins=NodeRestriction",
-        "--enable-bootstrap-token-auth=true",
-        "--etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt",
-        "--etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt",
-        "--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key",
-        "--etcd-servers=https://127.0.0.1:2379",
-        "--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt",
-        "--kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key",
-        "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
-        "--proxy-client-cert-file=/etc/kubernetes/pki/front-proxy-client.crt",
-        "--proxy-client-key-file=/etc/kubernetes/pki/front-proxy-client.key",
-        "--requestheader-allowed-names=front-proxy-client",
-        "--requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt",
-        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
-        "--requestheader-group-headers=X-Remote-Group",
-        "--requestheader-username-headers=X-Remote-User",
-        "--secure-port=0",
-        "--service-account-issuer=" + Issuer,
-        "--service-account-key-file=/etc/kubernetes/pki/sa.pub",
-        "--service-account-signing-key-file=/etc/kubernetes/pki/sa.key",
-        "--service-cluster-ip-range=10.96.0.0/12",
-        "--tls-cert-file=/etc/kubernetes/pki/apiserver.crt",
-        "--tls-private-key-file=/etc/kubernetes/pki/apiserver.key",
+        .. KubeCaRotate.Layout.KubeadmManifests.KubeApiServerFlags(new KubeCaRotate.Layout.ControlPlaneNodeSpec { NodeName = "cp-1", AdvertiseAddress = "127.0.0.1", ApiServerBindPort = 0 }),
         .. faultFile is null ? Array.Empty<string>() : ["--lab-fault-file=" + faultFile],
     ];
 
