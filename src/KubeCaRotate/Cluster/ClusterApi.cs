@@ -56,6 +56,24 @@ public sealed class ClusterApi : IDisposable
         return new ClusterApi(new Kubernetes(config), full, context, config.Host, options);
     }
 
+    /// <summary>A client from kubeconfig bytes read elsewhere (e.g. a control-plane node's admin.conf); <paramref name="source"/> names them in errors.</summary>
+    public static ClusterApi FromKubeconfigBytes(byte[] kubeconfig, string source, ClusterApiOptions? options = null)
+    {
+        options ??= new ClusterApiOptions();
+        KubernetesClientConfiguration config;
+        try
+        {
+            using var stream = new MemoryStream(kubeconfig, writable: false);
+            config = KubernetesClientConfiguration.BuildConfigFromConfigFile(stream);
+        }
+        catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or FormatException or ArgumentException or YamlDotNet.Core.YamlException)
+        {
+            throw new ClusterApiException($"The kubeconfig {source} cannot be used: {e.Message.TrimEnd('.')}; check the file.", inner: e);
+        }
+        config.HttpClientTimeout = options.RequestTimeout;
+        return new ClusterApi(new Kubernetes(config), null, null, config.Host, options);
+    }
+
     /// <summary>A client over an already configured <see cref="IKubernetes"/> (tests, or a caller's own configuration).</summary>
     public static ClusterApi FromClient(IKubernetes client, string server, ClusterApiOptions? options = null) =>
         new(client, null, null, server, options ?? new ClusterApiOptions());

@@ -85,6 +85,18 @@ public static class CaRotation
             nodes.PlannedChanges.Select(c => c.Describe()).ToList(), reading.Copies);
     }
 
+    /// <summary>`complete`: proves nothing depends on the old CA, distrusts it, restores kubeadm's layout (phase switched → completed).</summary>
+    public static Task<RotationOutcome> CompleteAsync(FinishRequest request, RotationCluster cluster, IProgress<RotationEvent>? progress = null, CancellationToken ct = default) =>
+        throw new RotationException("complete is being built.");
+
+    /// <summary>`rollback`: from any phase before completed, restores every backed-up file and object and restarts what reads them.</summary>
+    public static Task<RotationOutcome> RollbackAsync(FinishRequest request, RotationCluster cluster, IProgress<RotationEvent>? progress = null, CancellationToken ct = default) =>
+        throw new RotationException("rollback is being built.");
+
+    /// <summary>`status`: the phase, progress and next action from the journals on the control-plane nodes.</summary>
+    public static Task<RotationStatus> StatusAsync(RotationCluster cluster, CancellationToken ct = default) =>
+        throw new RotationException("status is being built.");
+
     /// <summary>`plan`: the trust phase's steps in order, each with its procedure rows and the changes it would make; changes nothing.</summary>
     public static Task<RotationOutcome> PlanAsync(RotationRequest request, RotationCluster cluster, CancellationToken ct = default) =>
         StartAsync(request with { DryRun = true }, cluster, null, ct);

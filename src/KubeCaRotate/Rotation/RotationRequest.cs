@@ -15,6 +15,22 @@ public sealed record RotationRequest
 
     /// <summary>How many kubelets restart at once (a wave).</summary>
     public int KubeletParallelism { get; init; } = 1;
+
+    /// <summary>How many workloads roll at once.</summary>
+    public int WorkloadParallelism { get; init; } = 4;
+
+    /// <summary>`start` stops after this phase: <see cref="RotationPhase.Trusted"/> (`--until trusted`) or <see cref="RotationPhase.Switched"/> (the default).</summary>
+    public RotationPhase Until { get; init; } = RotationPhase.Switched;
+}
+
+/// <summary>What `complete` and `rollback` are asked (the CAs and mode come from the journal).</summary>
+public sealed record FinishRequest
+{
+    public bool DryRun { get; init; }
+
+    public int KubeletParallelism { get; init; } = 1;
+
+    public int WorkloadParallelism { get; init; } = 4;
 }
 
 /// <summary>The cluster as the rotation reaches it.</summary>
@@ -23,8 +39,17 @@ public sealed record RotationCluster(RotationNodes Nodes, RotationPaths Paths)
     /// <summary>Asked before every step (the Trust part's what-if); <see cref="KubeadmLayoutGate"/> is always asked too.</summary>
     public ITrustGate? TrustGate { get; init; }
 
-    /// <summary>Watches restarts come back (the Cluster part); without it a real run stops at the first restart.</summary>
-    public IRestartObserver? Restarts { get; init; }
+    /// <summary>Watches restarts come back (the Cluster part); without it a real run stops at the first restart. <see cref="Api"/>'s wins when set.</summary>
+    public IRestartObserver? Restarts
+    {
+        get => Api?.Restarts ?? _restarts;
+        init => _restarts = value;
+    }
+
+    private readonly IRestartObserver? _restarts;
+
+    /// <summary>What the rotation does through the Kubernetes API (the Cluster part's ClusterRotationApi); without it the API steps refuse with a sentence.</summary>
+    public RotationApi? Api { get; init; }
 
     public CertificateIssuer Issuer { get; init; } = CertificateIssuer.System;
 }
@@ -35,4 +60,23 @@ public sealed record StepReport(string Id, string Name, IReadOnlyList<string> Pr
 /// <summary>What a run did (or, in a dry run, would do).</summary>
 public sealed record RotationOutcome(
     string RotationId, RotationPhase Phase, bool DryRun, IReadOnlyList<JournalCa> Cas, IReadOnlyList<StepReport> Steps,
-    IReadOnlyList<string> PlannedNodeChanges, IReadOnlyList<JournalCopy> JournalCopies);
+    IReadOnlyList<string> PlannedNodeChanges, IReadOnlyList<JournalCopy> JournalCopies)
+{
+    /// <summary>Things the operator must know (e.g. the kubeadm-certs Secret was deleted).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>After `complete`: the new --discovery-token-ca-cert-hash (sha256:...) for `kubeadm join`.</summary>
+    public string? DiscoveryTokenCaCertHash { get; init; }
+
+    /// <summary>After `complete`: a new admin kubeconfig for the operator (it holds a private key: write it 0600, never print it).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public byte[]? AdminKubeconfig { get; init; }
+
+    /// <summary>What was proven before distrusting the old CA (complete), one sentence each.</summary>
+    public IReadOnlyList<string> Verified { get; init; } = [];
+}
+
+/// <summary>`status`: where a rotation stands, read from the journals (no lock needed).</summary>
+public sealed record RotationStatus(
+    string? RotationId, RotationPhase Phase, RotationMode Mode, IReadOnlyList<JournalCa> Cas, int FinishedSteps,
+    DateTimeOffset? StartedAt, DateTimeOffset? UpdatedAt, string NextAction, IReadOnlyList<JournalCopy> JournalCopies);
