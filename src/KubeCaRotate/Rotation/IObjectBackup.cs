@@ -13,7 +13,12 @@ public sealed record ObjectTarget(string ApiVersion, string Kind, string? Namesp
 /// </summary>
 public interface IObjectBackup
 {
-    Task<bool> BackupAsync(ObjectTarget target, CancellationToken ct = default);
+    /// <summary>Keeps the object as it is now (or that it is absent) under the rotation's backup on every control-plane node, unless a backup of it exists; true when this call made it.</summary>
+    Task<bool> BackupAsync(string rotationId, ObjectTarget target, CancellationToken ct = default);
 
-    Task<bool> RestoreAsync(ObjectTarget target, CancellationToken ct = default);
+    /// <summary>Puts the backed-up object back exactly (its data, type, labels and annotations), or deletes it when it was absent; false when there is no backup of it.</summary>
+    Task<bool> RestoreAsync(string rotationId, ObjectTarget target, CancellationToken ct = default);
+
+    /// <summary>Every object backed up for the rotation.</summary>
+    Task<IReadOnlyList<ObjectTarget>> BackedUpAsync(string rotationId, CancellationToken ct = default);
 }
