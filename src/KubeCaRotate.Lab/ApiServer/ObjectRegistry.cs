@@ -76,6 +76,7 @@ internal sealed partial class ObjectRegistry(IObjectStore store, TimeProvider ti
         metadata.Remove("deletionTimestamp");
         metadata["uid"] = Guid.NewGuid().ToString();
         metadata["creationTimestamp"] = KubeJson.Timestamp(time.GetUtcNow());
+        StampManagedFields(metadata, resource);
         if (resource.TracksGeneration)
             metadata["generation"] = 1;
         else
@@ -145,7 +146,7 @@ internal sealed partial class ObjectRegistry(IObjectStore store, TimeProvider ti
         meta["name"] = name;
         if (resource.Namespaced)
             meta["namespace"] = ns;
-        foreach (var fixedField in new[] { "uid", "creationTimestamp", "deletionTimestamp", "generation" })
+        foreach (var fixedField in new[] { "uid", "creationTimestamp", "deletionTimestamp", "generation", "managedFields" })
         {
             if (currentMeta[fixedField] is { } value)
                 meta[fixedField] = value.DeepClone();
@@ -159,6 +160,7 @@ internal sealed partial class ObjectRegistry(IObjectStore store, TimeProvider ti
         meta["resourceVersion"] = currentStored.ModRevision.ToString(CultureInfo.InvariantCulture);
         if (JsonNode.DeepEquals(updated, current) || dryRun)
             return updated; // kube-apiserver does not write a no-op update: the resourceVersion stays
+        StampManagedFields(meta, resource);
         try
         {
             var stored = await Call(() => Store.UpdateAsync(resource.Key(ns, name), Encode(updated), currentStored.ModRevision, ct));
@@ -286,4 +288,19 @@ internal sealed partial class ObjectRegistry(IObjectStore store, TimeProvider ti
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
     private static partial Regex DnsSubdomain();
+
+    /// <summary>
+    /// metadata.managedFields as far as the lab needs it: one entry whose time is the object's last change (a real
+    /// API server keeps one per manager; the newest time is the same). Tools read it to tell when CA data changed.
+    /// </summary>
+    private void StampManagedFields(JsonObject metadata, ApiResource resource) =>
+        metadata["managedFields"] = new JsonArray(new JsonObject
+        {
+            ["manager"] = "lab",
+            ["operation"] = "Update",
+            ["apiVersion"] = resource.GroupVersion,
+            ["time"] = KubeJson.Timestamp(time.GetUtcNow()),
+            ["fieldsType"] = "FieldsV1",
+            ["fieldsV1"] = new JsonObject(),
+        });
 }
