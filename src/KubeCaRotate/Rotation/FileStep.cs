@@ -24,16 +24,19 @@ public static class FileStep
             if (next is null || current is not null && next.AsSpan().SequenceEqual(current)) return [];
             return [new StepChange.FileWrite(node, path, next, mode, why, backup)];
         },
-        Verify = async (ctx, changes, _, ct) =>
-        {
-            foreach (var write in changes.OfType<StepChange.FileWrite>())
-            {
-                var now = await ctx.Nodes[write.Node].Access.ReadFileAsync(write.Path, ct).ConfigureAwait(false);
-                var same = write.Content is null ? now is null : now is not null && now.AsSpan().SequenceEqual(write.Content);
-                if (!same) throw new RotationException($"{write.Node}:{write.Path} does not hold what was just written to it; something else changes it: find what, stop it, and run again.");
-            }
-        },
+        Verify = ReadBack,
     };
+
+    /// <summary>A Verify that reads every written file back and compares it with what was written.</summary>
+    public static async Task ReadBack(StepContext ctx, IReadOnlyList<StepChange> changes, DateTimeOffset at, CancellationToken ct)
+    {
+        foreach (var write in changes.OfType<StepChange.FileWrite>())
+        {
+            var now = await ctx.Nodes[write.Node].Access.ReadFileAsync(write.Path, ct).ConfigureAwait(false);
+            var same = write.Content is null ? now is null : now is not null && now.AsSpan().SequenceEqual(write.Content);
+            if (!same) throw new RotationException($"{write.Node}:{write.Path} does not hold what was just written to it; something else changes it: find what, stop it, and run again.");
+        }
+    }
 
     /// <summary>
     /// Restarts a static pod: by the inventory's restartStaticPod command when there is one, otherwise by setting an
@@ -90,6 +93,6 @@ public static class FileStep
             await ctx.Restarts.WaitStaticPodRestartedAsync(node, component, at, ct).ConfigureAwait(false);
         };
 
-    private static RotationException NoObserver(string node, string component) =>
+    public static RotationException NoObserver(string node, string component) =>
         new($"Nothing can watch {component} on {node} come back after its restart (no cluster connection was given); run with --kubeconfig or an inventory naming one.");
 }

@@ -65,7 +65,8 @@ public sealed class RotationEngine(StepContext context, JournalStore journals, I
         }
 
         var appliedAt = context.Time.GetUtcNow();
-        foreach (var change in changes) await ApplyAsync(change, read().RotationId, ct).ConfigureAwait(false);
+        foreach (var change in changes.Where(c => c is not StepChange.RolloutRestart)) await ApplyAsync(change, read().RotationId, ct).ConfigureAwait(false);
+        await RollAsync(changes.OfType<StepChange.RolloutRestart>().ToList(), ct).ConfigureAwait(false);
         if (step.Verify is { } verify) await verify(context, changes, appliedAt, ct).ConfigureAwait(false);
         await JournalAsync(step, read, write, ct).ConfigureAwait(false);
         progress?.Report(new RotationEvent.StepFinished(context.Time.GetUtcNow(), step, context.DryRun ? StepOutcome.Planned : StepOutcome.Applied, changes));
@@ -91,9 +92,39 @@ public sealed class RotationEngine(StepContext context, JournalStore journals, I
                 break;
             }
             case StepChange.ObjectWrite obj:
-                throw new RotationException($"This version cannot change {obj.Object} yet (API object steps come with the Cluster part); nothing was changed.");
+            {
+                if (context.DryRun) break;
+                var api = context.RequireApi($"change {obj.Object}");
+                await api.ObjectBackup.BackupAsync(rotationId, obj.Object, ct).ConfigureAwait(false);
+                await api.Objects.WriteFieldAsync(obj.Object, obj.Field, obj.Pem, ct).ConfigureAwait(false);
+                break;
+            }
+            case StepChange.Wait:
+                break;
+            case StepChange.ObjectDelete delete:
+            {
+                if (context.DryRun) break;
+                var api = context.RequireApi($"delete {delete.Object}");
+                await api.ObjectBackup.BackupAsync(rotationId, delete.Object, ct).ConfigureAwait(false);
+                await api.Objects.DeleteAsync(delete.Object, ct).ConfigureAwait(false);
+                break;
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(change), change, "unknown change");
+        }
+    }
+
+    /// <summary>Rolling restarts in waves of <see cref="StepContext.WorkloadParallelism"/>: a wave is restarted, then waited for, before the next.</summary>
+    private async Task RollAsync(IReadOnlyList<StepChange.RolloutRestart> rolls, CancellationToken ct)
+    {
+        if (rolls.Count == 0 || context.DryRun) return;
+        var api = context.RequireApi("restart workloads");
+        foreach (var wave in rolls.Chunk(Math.Max(1, context.WorkloadParallelism)))
+        {
+            var restarted = new List<WorkloadRef>();
+            foreach (var roll in wave)
+                if (await api.Workloads.RestartAsync(roll.Workload, roll.Stamp, ct).ConfigureAwait(false)) restarted.Add(roll.Workload);
+            await Task.WhenAll(restarted.Select(w => api.Workloads.WaitRolledOutAsync(w, ct))).ConfigureAwait(false);
         }
     }
 

@@ -14,6 +14,7 @@ public enum RotationPhase
     [JsonStringEnumMemberName("distrusting")] Distrusting,
     [JsonStringEnumMemberName("completed")] Completed,
     [JsonStringEnumMemberName("rolled-back")] RolledBack,
+    [JsonStringEnumMemberName("rolling-back")] RollingBack,
 }
 
 /// <summary>rotate: a new key pair (the default); renew: the same key pair with a new validity, only the CA certificate is redistributed.</summary>

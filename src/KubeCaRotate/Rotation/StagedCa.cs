@@ -35,10 +35,10 @@ public sealed record StagedCa(CaKind Ca, CertificateAuthority Old, CertificateAu
     /// </summary>
     public static async Task<StagedCa> PrepareAsync(
         CaRotationRequest request, RotationMode mode, IReadOnlyList<INodeAccess> controlPlanes, RotationPaths paths,
-        JournalCa? journal, CertificateIssuer issuer, CancellationToken ct = default)
+        JournalCa? journal, CertificateIssuer issuer, CancellationToken ct = default, string? rotationId = null)
     {
         var anchor = controlPlanes[0];
-        var old = await ReadActiveAsync(anchor, request.Ca, paths, journal, ct).ConfigureAwait(false);
+        var old = await ReadActiveAsync(anchor, request.Ca, paths, journal, rotationId, ct).ConfigureAwait(false);
         foreach (var node in controlPlanes)
         {
             var staged = await ReadStagedAsync(node, request.Ca, paths, ct).ConfigureAwait(false);
@@ -48,7 +48,15 @@ public sealed record StagedCa(CaKind Ca, CertificateAuthority Old, CertificateAu
             return new StagedCa(request.Ca, old, staged.Value.New, staged.Value.CrossSigned);
         }
         if (journal is not null)
+        {
+            // After the switch the new pair is the active one; the staged copies go at the end of complete.
+            foreach (var node in controlPlanes)
+            {
+                var active = await ReadPairAsync(node, request.Ca, paths, journal.NewSha256, ct).ConfigureAwait(false);
+                if (active is not null) return new StagedCa(request.Ca, old, active, null);
+            }
             throw new RotationException($"No control-plane node stages the new {RotationPaths.Name(request.Ca)} (sha256 {journal.NewSha256[..12]}) that the journal names under {NodePath.GetDirectory(paths.StagedCert(request.Ca))}; restore it from a backup of a control-plane node, or roll back.");
+        }
 
         var now = issuer.Time.GetUtcNow();
         CertificateAuthority created;
@@ -103,23 +111,48 @@ public sealed record StagedCa(CaKind Ca, CertificateAuthority Old, CertificateAu
     /// beside it. On a resumed run the journal's old fingerprint picks that certificate out of the bundle. (Once the
     /// switch phase puts the new key beside ca.crt, the old CA must come from the journal and the backup instead: next slice.)
     /// </summary>
-    private static async Task<CertificateAuthority> ReadActiveAsync(INodeAccess node, CaKind ca, RotationPaths paths, JournalCa? journal, CancellationToken ct)
+    private static async Task<CertificateAuthority> ReadActiveAsync(INodeAccess node, CaKind ca, RotationPaths paths, JournalCa? journal, string? rotationId, CancellationToken ct)
     {
         var certPath = paths.CaCert(ca);
         var keyPath = paths.CaKey(ca);
-        var cert = await node.ReadFileAsync(certPath, ct).ConfigureAwait(false)
-            ?? throw new RotationException($"{node.Name}:{certPath} is missing; the {KubeadmCatalog.Ca(ca).Description} must be present on every control-plane node before a rotation.");
-        var key = await node.ReadFileAsync(keyPath, ct).ConfigureAwait(false)
-            ?? throw new RotationException($"{node.Name}:{keyPath} is missing: the {KubeadmCatalog.Ca(ca).Description} is external (kubeadm's external-CA mode), which this tool cannot rotate; rotate it with the external CA.");
-        var bundle = PemBundle.ParseNonEmpty(Encoding.ASCII.GetString(cert), $"{node.Name}:{certPath}");
-        var privateKey = PrivateKey.FromPem(Encoding.ASCII.GetString(key), $"{node.Name}:{keyPath}");
         if (journal is not null)
         {
-            var old = bundle.Certificates.FirstOrDefault(c => CertificateFacts.Sha256Fingerprint(c) == journal.OldSha256);
-            if (old is not null && privateKey.Matches(old)) return new CertificateAuthority(old, privateKey);
+            // Once the switch made the new pair active, the old one is in the rotation's backup.
+            var fromFiles = await ReadPairAsync(node, ca, paths, journal.OldSha256, ct).ConfigureAwait(false);
+            if (fromFiles is not null) return fromFiles;
+            if (rotationId is not null)
+            {
+                var cert = await node.ReadFileAsync(paths.BackupCopy(rotationId, certPath), ct).ConfigureAwait(false);
+                var key = await node.ReadFileAsync(paths.BackupCopy(rotationId, keyPath), ct).ConfigureAwait(false);
+                if (cert is not null && key is not null)
+                {
+                    var bundle = PemBundle.Parse(Encoding.ASCII.GetString(cert), $"{node.Name}:{paths.BackupCopy(rotationId, certPath)}");
+                    var privateKey = PrivateKey.FromPem(Encoding.ASCII.GetString(key), $"{node.Name}:{paths.BackupCopy(rotationId, keyPath)}");
+                    var old = bundle.Certificates.FirstOrDefault(c => CertificateFacts.Sha256Fingerprint(c) == journal.OldSha256);
+                    if (old is not null && privateKey.Matches(old)) return new CertificateAuthority(old, privateKey);
+                }
+            }
+            throw new RotationException($"The old {RotationPaths.Name(ca)} (sha256 {journal.OldSha256[..12]}) that the journal names is neither in {node.Name}:{certPath} nor in the rotation's backup; restore {paths.BackupDir(rotationId ?? "<rotation>")} from another control-plane node.");
         }
-        var matching = bundle.Certificates.FirstOrDefault(privateKey.Matches)
+        var certBytes = await node.ReadFileAsync(certPath, ct).ConfigureAwait(false)
+            ?? throw new RotationException($"{node.Name}:{certPath} is missing; the {KubeadmCatalog.Ca(ca).Description} must be present on every control-plane node before a rotation.");
+        var keyBytes = await node.ReadFileAsync(keyPath, ct).ConfigureAwait(false)
+            ?? throw new RotationException($"{node.Name}:{keyPath} is missing: the {KubeadmCatalog.Ca(ca).Description} is external (kubeadm's external-CA mode), which this tool cannot rotate; rotate it with the external CA.");
+        var active = PemBundle.ParseNonEmpty(Encoding.ASCII.GetString(certBytes), $"{node.Name}:{certPath}");
+        var activeKey = PrivateKey.FromPem(Encoding.ASCII.GetString(keyBytes), $"{node.Name}:{keyPath}");
+        var matching = active.Certificates.FirstOrDefault(activeKey.Matches)
             ?? throw new RotationException($"{node.Name}:{keyPath} matches no certificate of {certPath}; put the CA's own key beside it before rotating.");
-        return new CertificateAuthority(matching, privateKey);
+        return new CertificateAuthority(matching, activeKey);
+    }
+
+    /// <summary>The certificate of the CA file with <paramref name="sha256"/> and the key beside it, when that key matches it.</summary>
+    private static async Task<CertificateAuthority?> ReadPairAsync(INodeAccess node, CaKind ca, RotationPaths paths, string sha256, CancellationToken ct)
+    {
+        var cert = await node.ReadFileAsync(paths.CaCert(ca), ct).ConfigureAwait(false);
+        var key = await node.ReadFileAsync(paths.CaKey(ca), ct).ConfigureAwait(false);
+        if (cert is null || key is null) return null;
+        var found = PemBundle.Parse(Encoding.ASCII.GetString(cert), $"{node.Name}:{paths.CaCert(ca)}").Certificates.FirstOrDefault(c => CertificateFacts.Sha256Fingerprint(c) == sha256);
+        var privateKey = PrivateKey.FromPem(Encoding.ASCII.GetString(key), $"{node.Name}:{paths.CaKey(ca)}");
+        return found is not null && privateKey.Matches(found) ? new CertificateAuthority(found, privateKey) : null;
     }
 }

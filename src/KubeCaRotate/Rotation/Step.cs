@@ -1,7 +1,18 @@
 namespace KubeCaRotate.Rotation;
 
 /// <summary>What a step sees: the nodes (dry-run wrapped in a dry run), the paths, the run's id and journal, and the clock.</summary>
-public sealed record StepContext(RotationNodes Nodes, RotationPaths Paths, string RotationId, bool DryRun, TimeProvider Time, IRestartObserver? Restarts);
+public sealed record StepContext(RotationNodes Nodes, RotationPaths Paths, string RotationId, bool DryRun, TimeProvider Time, IRestartObserver? Restarts)
+{
+    /// <summary>The API side (null: none was given; API steps then refuse, or in a dry run are planned without reading the API).</summary>
+    public RotationApi? Api { get; init; }
+
+    /// <summary>How many workloads roll at once.</summary>
+    public int WorkloadParallelism { get; init; } = 4;
+
+    /// <summary>The API side, or a sentence saying one is needed for <paramref name="what"/>.</summary>
+    public RotationApi RequireApi(string what) =>
+        Api ?? throw new RotationException($"Cannot {what} without a connection to the cluster's API; run with an inventory whose control-plane nodes hold admin.conf.");
+}
 
 /// <summary>
 /// One step of a phase, as data (kubeadm's phases, Talos's steps): a stable id (journaled), a name, the rows of

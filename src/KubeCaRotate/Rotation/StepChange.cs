@@ -30,9 +30,27 @@ public abstract record StepChange(string Node)
         public override string Describe() => $"{Node}: restart {Component}: run {string.Join(' ', Argv)}";
     }
 
-    /// <summary>Sets one PEM field of an API object (e.g. ConfigMap kube-public/cluster-info); null removes it. Applied by the Cluster part.</summary>
-    public sealed record ObjectWrite(ObjectTarget Object, string Field, string? Pem) : StepChange("")
+    /// <summary>Sets one data field of an API object (e.g. kubeconfig of ConfigMap kube-public/cluster-info); null removes it. The object is backed up before its first change.</summary>
+    public sealed record ObjectWrite(ObjectTarget Object, string Field, string? Pem, string Why = "") : StepChange("")
     {
-        public override string Describe() => $"{Object}: {(Pem is null ? "remove" : "set")} {Field}";
+        public override string Describe() => $"{Object}: {(Pem is null ? "remove" : "set")} {Field}{(Why.Length > 0 ? $" ({Why})" : "")}";
+    }
+
+    /// <summary>Deletes an API object (backed up first), e.g. extension-apiserver-authentication so the API servers write it anew.</summary>
+    public sealed record ObjectDelete(ObjectTarget Object, string Why) : StepChange("")
+    {
+        public override string Describe() => $"{Object}: delete ({Why})";
+    }
+
+    /// <summary>A wait with nothing to change (the step's Verify does the waiting); shown in plans.</summary>
+    public sealed record Wait(string What) : StepChange("")
+    {
+        public override string Describe() => "wait: " + What;
+    }
+
+    /// <summary>A rolling restart of a workload's pods (pod template annotation = stamp), as `kubectl rollout restart`.</summary>
+    public sealed record RolloutRestart(WorkloadRef Workload, string Stamp) : StepChange("")
+    {
+        public override string Describe() => $"{Workload}: rolling restart";
     }
 }

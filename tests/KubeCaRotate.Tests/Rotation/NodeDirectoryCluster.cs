@@ -84,8 +84,16 @@ public sealed class NodeDirectoryCluster : IDisposable
     public RotationNodes Nodes(Func<INodeAccess, INodeAccess>? wrap = null) =>
         new(NodeNames.Select(n => new RotationNode((wrap ?? (a => a))(Node(n)), ControlPlaneNames.Contains(n), ["true"])));
 
-    public RotationCluster Cluster(IRestartObserver? restarts, Func<INodeAccess, INodeAccess>? wrap = null, TimeProvider? time = null) =>
-        new(Nodes(wrap), RotationPaths.Default) { Restarts = restarts, Issuer = time is null ? CertificateIssuer.System : new CertificateIssuer(time) };
+    /// <summary>The cluster as a rotation reaches it; with a <see cref="RecordingRestartObserver"/> the API side is a <see cref="RecordingRotationApi"/>.</summary>
+    public RotationCluster Cluster(IRestartObserver? restarts, Func<INodeAccess, INodeAccess>? wrap = null, TimeProvider? time = null)
+    {
+        var nodes = Nodes(wrap);
+        return new(nodes, RotationPaths.Default)
+        {
+            Restarts = restarts, Issuer = time is null ? CertificateIssuer.System : new CertificateIssuer(time),
+            Api = restarts is RecordingRestartObserver recording ? new RecordingRotationApi(recording, nodes.ControlPlanes[0].Access).Api : null,
+        };
+    }
 
     /// <summary>SHA-256 and mode of every file under the cluster root, by relative path; <paramref name="skipState"/> leaves out .kube-ca-rotate.</summary>
     public SortedDictionary<string, string> Hashes(bool skipState = false)

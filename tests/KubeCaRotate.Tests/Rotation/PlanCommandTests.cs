@@ -40,9 +40,9 @@ public class PlanCommandTests(NodeDirectoryClusterFixture fixture) : IClassFixtu
         Assert.True(json.ExitCode == 0, json.Output);
         using var doc = JsonDocument.Parse(json.Output);
         var steps = doc.RootElement.GetProperty("steps").EnumerateArray().ToList();
-        Assert.Equal("trust/ca/stage/cp-1", steps[0].GetProperty("id").GetString());
+        Assert.Equal("stage/cp-1", steps[0].GetProperty("id").GetString());
         Assert.All(steps, s => Assert.NotEqual(0, s.GetProperty("procedureRows").GetArrayLength()));
-        Assert.Equal("trusted", doc.RootElement.GetProperty("phase").GetString());
+        Assert.Equal("switched", doc.RootElement.GetProperty("phase").GetString());
         Assert.DoesNotContain("PRIVATE KEY", json.Output);
 
         Assert.Equal(before, cluster.Hashes());

@@ -14,7 +14,7 @@ public class TrustPhaseTests(NodeDirectoryClusterFixture fixture) : IClassFixtur
     private static readonly KubeadmPaths Kubeadm = KubeadmPaths.Default;
 
     private static RotationRequest Request(bool dryRun = false) =>
-        new() { Cas = [new CaRotationRequest(CaKind.Cluster, new NewCaSource.Generate())], DryRun = dryRun, KubeletParallelism = 2 };
+        new() { Cas = [new CaRotationRequest(CaKind.Cluster, new NewCaSource.Generate())], DryRun = dryRun, KubeletParallelism = 2, Until = RotationPhase.Trusted };
 
     private static string Fingerprint(PemBundle b, int i) => CertificateFacts.Sha256Fingerprint(b.Certificates[i]);
 
@@ -78,7 +78,7 @@ public class TrustPhaseTests(NodeDirectoryClusterFixture fixture) : IClassFixtur
 
         // Order of the procedure: every signer step finishes before any ca.crt becomes a bundle.
         var finished = events.Events.OfType<RotationEvent.StepFinished>().Select(e => e.Step).ToList();
-        Assert.True(finished.FindLastIndex(s => s.Batch == ClusterCaTrustSteps.SignerBatch) < finished.FindIndex(s => s.Batch == ClusterCaTrustSteps.BundleBatch));
+        Assert.True(finished.FindLastIndex(s => s.Batch == PhaseSteps.SignerBatch) < finished.FindIndex(s => s.Batch == PhaseSteps.BundleBatch));
         Assert.All(outcome.Steps, s => Assert.NotEmpty(s.ProcedureRows));
     }
 
@@ -134,8 +134,8 @@ public class TrustPhaseTests(NodeDirectoryClusterFixture fixture) : IClassFixtur
         var nodes = cluster.Nodes();
         var controlPlanes = nodes.ControlPlanes.Select(n => n.Access).ToList();
         var staged = await StagedCa.PrepareAsync(new CaRotationRequest(CaKind.Cluster, new NewCaSource.Generate()), RotationMode.Rotate, controlPlanes, Paths, null, CertificateIssuer.System);
-        var steps = ClusterCaTrustSteps.Build(staged, nodes, Paths);
-        var misordered = steps.Where(s => s.Batch == ClusterCaTrustSteps.BundleBatch).ToList();
+        var steps = new PhaseSteps([staged], nodes, Paths, RotationMode.Rotate, CertificateIssuer.System).Trust();
+        var misordered = steps.Where(s => s.Batch == PhaseSteps.BundleBatch).ToList();
         var journal = new RotationJournal { RotationId = "test", Cas = [staged.ToJournal()] };
         var engine = new RotationEngine(new StepContext(nodes, Paths, "test", false, TimeProvider.System, new RecordingRestartObserver()),
             new JournalStore(controlPlanes, Paths), new KubeadmLayoutGate(Paths));
