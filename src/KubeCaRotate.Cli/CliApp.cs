@@ -43,6 +43,16 @@ public static class CliApp
                 .WithDescription("Evaluate every trust edge of a cluster (both directions, as loaded and as on disk); exit 0 healthy, 1 broken, 4 at risk.");
             config.AddCommand<KubeCaRotate.Cli.Rotation.RotatePlanCommand>("plan")
                 .WithDescription("Show the steps of the next rotation phase in order (files, flags, restarts, waits) with their procedure rows; changes nothing.");
+            config.AddCommand<KubeCaRotate.Cli.Rotation.RotateStartCommand>("start")
+                .WithDescription("Rotate CAs: trust old and new everywhere, then switch every certificate and kubeconfig to the new CAs (--until trusted stops before); resumable.");
+            config.AddCommand<KubeCaRotate.Cli.Rotation.RotateCompleteCommand>("complete")
+                .WithDescription("Prove nothing depends on the old CAs, distrust them, restore kubeadm's layout; write the new admin kubeconfig and print the discovery hash.");
+            config.AddCommand<KubeCaRotate.Cli.Rotation.RotateRollbackCommand>("rollback")
+                .WithDescription("From any phase before complete, restore every file and object to its original bytes.");
+            config.AddCommand<KubeCaRotate.Cli.Rotation.RotateStatusCommand>("status")
+                .WithDescription("Show where a rotation stands: phase, steps finished, times, what waits for the operator, journal copies that disagree.");
+            config.AddCommand<KubeCaRotate.Cli.Demo.DemoCommand>("demo")
+                .WithDescription("Bring a lab up, rotate all three CAs while the prober runs, print its report with the downtime figure, and bring the lab down.");
             config.AddCommand<KubeCaRotate.Cli.Trust.ScanCommand>("scan")
                 .WithDescription("List every place each CA appears, by SHA-256 fingerprint, and every leaf it signed with its expiry.");
             config.AddBranch("lab", lab =>
@@ -77,6 +87,21 @@ public static class CliApp
             err.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return ExitCodes.UsageError;
         }
+        catch (KubeCaRotate.Rotation.StepRefusedException e)
+        {
+            err.MarkupLine($"[red]refused:[/] {Markup.Escape(e.Message)}");
+            return ExitCodes.Refused;
+        }
+        catch (Exception e) when (e is KubeCaRotate.Rotation.RotationException or KubeCaRotate.Cluster.ClusterApiException)
+        {
+            err.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+            return ExitCodes.Failed;
+        }
+        catch (OperationCanceledException)
+        {
+            err.MarkupLine("[red]interrupted:[/] the command was stopped; a rotation continues from its journal when you run the same command again.");
+            return ExitCodes.Failed;
+        }
         catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or LabException or TimeoutException)
         {
             err.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
@@ -90,10 +115,12 @@ public static class CliApp
         }
     }
 
-    /// <summary>The terminal; when output goes to a file or pipe, tables are laid out 200 columns wide instead of wrapping at 80.</summary>
+    /// <summary>The terminal; when output goes to a file or pipe, tables are laid out 200 columns wide instead of wrapping at 80, and nothing asks or redraws.</summary>
     private static IAnsiConsole DefaultConsole()
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings());
+        // Nobody can answer a prompt or watch a live display through a pipe: plain lines, and --yes is needed.
+        var redirected = Console.IsInputRedirected || Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect });
         if (Console.IsOutputRedirected) console.Profile.Width = 200;
         return console;
     }

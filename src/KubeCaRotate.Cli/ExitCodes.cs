@@ -17,4 +17,7 @@ public static class ExitCodes
 
     /// <summary>verify: nothing is broken now, but edges are at risk (the files on disk would break them at the next restart, or a component has not been restarted to load a changed file).</summary>
     public const int AtRisk = 4;
+
+    /// <summary>start/complete/rollback: the trust gate refused a step because applying it would break a connection that must stay up; nothing of that step was changed, the journal is consistent.</summary>
+    public const int Refused = 5;
 }

@@ -1,0 +1,86 @@
+using KubeCaRotate.Cluster;
+using KubeCaRotate.Layout;
+using KubeCaRotate.Nodes;
+using KubeCaRotate.Rotation;
+
+namespace KubeCaRotate.Cli.Rotation;
+
+/// <summary>How much a command needs the Kubernetes API.</summary>
+public enum ApiUse
+{
+    /// <summary>A real run: the API side is built and any failure to build it stops the command.</summary>
+    Required,
+
+    /// <summary>A plan, dry run or status: the API is used when it answers, and the command still works from the node files when it does not.</summary>
+    IfReachable,
+}
+
+/// <summary>
+/// The cluster an inventory describes, as the rotation reaches it: its nodes, kubeadm's paths there, and the API side
+/// over the rotation's own connection (built from a control-plane node's admin.conf). The one place every rotation
+/// command and the demo build it.
+/// </summary>
+public sealed class TargetCluster : IDisposable
+{
+    private readonly RotationApiConnection? _connection;
+
+    private TargetCluster(string inventoryFile, RotationCluster cluster, RotationApiConnection? connection, string? apiUnavailable)
+    {
+        InventoryFile = inventoryFile;
+        Cluster = cluster;
+        _connection = connection;
+        ApiUnavailable = apiUnavailable;
+    }
+
+    public string InventoryFile { get; }
+
+    public RotationCluster Cluster { get; }
+
+    /// <summary>Why the API is not used (<see cref="ApiUse.IfReachable"/> only), or null when it is.</summary>
+    public string? ApiUnavailable { get; }
+
+    public static async Task<TargetCluster> OpenAsync(string inventoryFile, ApiUse use, CancellationToken ct)
+    {
+        var full = Path.GetFullPath(inventoryFile);
+        var inventory = Inventory.Load(full);
+        var nodes = RotationNodes.FromInventory(inventory);
+        var kubernetesDir = inventory.Cluster.KubernetesDir.TrimEnd('/');
+        var paths = new RotationPaths(new KubeadmPaths { KubernetesDir = kubernetesDir, CertificatesDir = kubernetesDir + "/pki", KubeletDir = inventory.Cluster.KubeletDir });
+        if (use == ApiUse.IfReachable && await UnreachableAsync(nodes, paths, ct) is { } reason)
+            return new TargetCluster(full, new RotationCluster(nodes, paths), null, reason);
+
+        var connection = new RotationApiConnection(nodes, paths);
+        try
+        {
+            var api = ClusterRotationApi.Create(nodes, paths, connection, TimeProvider.System);
+            return new TargetCluster(full, new RotationCluster(nodes, paths) { Api = api }, connection, null);
+        }
+        catch (RotationException e) when (use == ApiUse.IfReachable)
+        {
+            connection.Dispose();
+            return new TargetCluster(full, new RotationCluster(nodes, paths), null, e.Message);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One quick call with a control-plane node's admin.conf, no retries; the reason when it fails, null when the API answers.</summary>
+    private static async Task<string?> UnreachableAsync(RotationNodes nodes, RotationPaths paths, CancellationToken ct)
+    {
+        using var probe = new RotationApiConnection(nodes, paths, new ClusterApiOptions { MaxAttempts = 1, RequestTimeout = TimeSpan.FromSeconds(5) });
+        try
+        {
+            await probe.CallAsync((api, c) => api.ListNamespacesAsync(c), ct);
+            return null;
+        }
+        catch (Exception e) when (e is ClusterApiException or RotationException or NodeAccessException or IOException)
+        {
+            return e.Message;
+        }
+    }
+
+    public void Dispose() => _connection?.Dispose();
+}
