@@ -6,7 +6,8 @@ namespace KubeCaRotate.Lab.Kubelet;
 /// <summary>
 /// Mirror pods, as the kubelet keeps them for its static pods: kube-system/POD-NODE with the annotations
 /// kubernetes.io/config.mirror and kubernetes.io/config.hash (the manifest's content hash) and
-/// kubernetes.io/config.source=file, status.startTime = when the pod's process started. A changed manifest
+/// kubernetes.io/config.source=file, kubernetes.io/config.seen = when the kubelet first saw the manifest content (RFC 3339
+/// with nanoseconds, as the kubelet writes it), status.startTime = when the pod's process started. A changed manifest
 /// replaces the mirror pod (delete and create, as the kubelet does when the hash differs), a restarted process
 /// updates its status, a removed manifest deletes it.
 /// </summary>
@@ -15,6 +16,11 @@ public sealed class MirrorPodPublisher(string nodeName, string nodeAddress, ApiS
     public const string MirrorAnnotation = "kubernetes.io/config.mirror";
     public const string HashAnnotation = "kubernetes.io/config.hash";
     public const string SourceAnnotation = "kubernetes.io/config.source";
+    public const string SeenAnnotation = "kubernetes.io/config.seen";
+
+    /// <summary>Go's RFC3339Nano: fractional seconds without trailing zeros (none at all on a whole second), UTC.</summary>
+    public static string SeenStamp(DateTimeOffset t) =>
+        t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     public string MirrorName(StaticPodStatus pod) => $"{pod.PodName}-{nodeName}";
 
@@ -58,7 +64,7 @@ public sealed class MirrorPodPublisher(string nodeName, string nodeAddress, ApiS
                 ["annotations"] = new JsonObject
                 {
                     [MirrorAnnotation] = pod.Hash, [HashAnnotation] = pod.Hash, [SourceAnnotation] = "file",
-                    ["kubernetes.io/config.seen"] = PodStatusDocument.Stamp(time.GetUtcNow()),
+                    [SeenAnnotation] = SeenStamp(pod.SeenAt ?? time.GetUtcNow()),
                 },
             },
             ["spec"] = new JsonObject

@@ -5,8 +5,11 @@ using KubeCaRotate.Lab.Topology;
 
 namespace KubeCaRotate.Lab.Kubelet;
 
-/// <summary>One static pod the kubelet runs: its manifest, content hash and process.</summary>
-public sealed record StaticPodStatus(string ManifestFile, string PodName, string Hash, int Pid, DateTimeOffset StartedAt, string? Image);
+/// <summary>
+/// One static pod the kubelet runs: its manifest, content hash and process, and when this kubelet first saw the manifest
+/// content it runs (a real kubelet's kubernetes.io/config.seen, taken before the pod's containers start).
+/// </summary>
+public sealed record StaticPodStatus(string ManifestFile, string PodName, string Hash, int Pid, DateTimeOffset StartedAt, string? Image, DateTimeOffset? SeenAt = null);
 
 /// <summary>
 /// The kubelet's static pod loop, as the lab's node agent runs it: every fileCheckFrequency it reads the manifests
@@ -22,7 +25,7 @@ public sealed class StaticPodRunner(LabTopology lab, LabNode node, TextWriter lo
     private readonly Dictionary<string, string> _notRunnable = new(StringComparer.Ordinal);
     private volatile IReadOnlyList<StaticPodStatus> _status = [];
 
-    private sealed record RunningPod(string Manifest, string PodName, string Hash, ChildProcess Process, string Component, string? Image);
+    private sealed record RunningPod(string Manifest, string PodName, string Hash, ChildProcess Process, string Component, string? Image, DateTimeOffset SeenAt);
 
     /// <summary>The manifests directory on the node (staticPodPath); kubeadm's default unless the kubelet config says otherwise.</summary>
     public string StaticPodPath { get; init; } = KubeadmPaths.Default.ManifestsDir;
@@ -83,7 +86,7 @@ public sealed class StaticPodRunner(LabTopology lab, LabNode node, TextWriter lo
             var hashFile = Path.Combine(PodRunDir, podName + ".hash");
             var hash = File.Exists(hashFile) ? File.ReadAllText(hashFile).Trim() : "";
             var manifest = podName + ".yaml";
-            _pods[manifest] = new RunningPod(manifest, podName, hash, survivor, podName, null);
+            _pods[manifest] = new RunningPod(manifest, podName, hash, survivor, podName, null, time.GetUtcNow());
             log.WriteLine($"{time.GetUtcNow():O} {podName}: found pid {survivor.Pid} ({(survivor.IsAlive ? "alive" : "not running")}) from before this kubelet started");
         }
     }
@@ -136,7 +139,7 @@ public sealed class StaticPodRunner(LabTopology lab, LabNode node, TextWriter lo
             changed = true;
         }
         _status = _pods.Values.Where(p => p.Process.IsAlive)
-            .Select(p => new StaticPodStatus(p.Manifest, p.Component, p.Hash, p.Process.Pid, p.Process.StartedAt, p.Image))
+            .Select(p => new StaticPodStatus(p.Manifest, p.Component, p.Hash, p.Process.Pid, p.Process.StartedAt, p.Image, p.SeenAt))
             .OrderBy(p => p.ManifestFile, StringComparer.Ordinal).ToList();
         if (changed) Changed?.Invoke();
     }
@@ -156,6 +159,7 @@ public sealed class StaticPodRunner(LabTopology lab, LabNode node, TextWriter lo
 
     private async Task<bool> StartPodAsync(string manifestName, byte[] bytes, string hash, CancellationToken ct)
     {
+        var seenAt = time.GetUtcNow();
         if (TryParse(bytes, manifestName) is not { } manifest) return false;
         var component = manifest.PodName ?? Path.GetFileNameWithoutExtension(manifestName);
         var command = StaticPodLauncher.Command(manifest, Root, lab.Dir, node.Name);
@@ -170,7 +174,7 @@ public sealed class StaticPodRunner(LabTopology lab, LabNode node, TextWriter lo
             Path.Combine(lab.LogDir, node.Name, podName + ".log"), Path.Combine(PodRunDir, podName + ".pid")), ct, time).ConfigureAwait(false);
         File.WriteAllText(Path.Combine(PodRunDir, podName + ".hash"), hash);
         log.WriteLine($"{time.GetUtcNow():O} {component}: started pid {process.Pid}");
-        _pods[manifestName] = new RunningPod(manifestName, podName, hash, process, component, manifest.Image ?? "");
+        _pods[manifestName] = new RunningPod(manifestName, podName, hash, process, component, manifest.Image ?? "", seenAt);
         return true;
     }
 
