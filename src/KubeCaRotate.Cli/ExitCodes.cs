@@ -6,10 +6,10 @@ public static class ExitCodes
     /// <summary>Done, nothing wrong found.</summary>
     public const int Ok = 0;
 
-    /// <summary>The command ran and found problems (pki inspect: defects in the certificates).</summary>
+    /// <summary>The command ran and found problems (pki inspect: defects in the certificates; demo: the rotation did not complete or the prober saw a trust failure).</summary>
     public const int ProblemsFound = 1;
 
-    /// <summary>The command line or its input is wrong (unknown option, missing directory, unreadable file): nothing was changed.</summary>
+    /// <summary>The command line or its input is wrong (unknown option, missing directory, unreadable file), or a change was not confirmed (pass --yes): nothing was changed.</summary>
     public const int UsageError = 2;
 
     /// <summary>Something failed while the command ran; the message says what and what to do.</summary>

@@ -75,7 +75,17 @@ public sealed class DemoCommand(IAnsiConsole console) : AsyncCommand<DemoCommand
         var dir = Path.GetFullPath(settings.Dir ?? Path.Combine(Path.GetTempPath(), "kube-ca-rotate-demo-" + Guid.NewGuid().ToString("N")[..8]));
         var log = format == OutputFormat.Json ? Console.Error : new ConsoleLineWriter(console);
         var controller = new LabController(log, time);
-        var lab = await controller.UpAsync(new LabUpOptions(dir, settings.ControlPlanes, settings.Workers, settings.Namespaces), cancellationToken);
+        LabTopology lab;
+        try
+        {
+            lab = await controller.UpAsync(new LabUpOptions(dir, settings.ControlPlanes, settings.Workers, settings.Namespaces), cancellationToken);
+        }
+        catch when (settings.Dir is null)
+        {
+            // UpAsync has stopped whatever it started; the directory was the demo's own.
+            TryRemove(dir);
+            throw;
+        }
         RotationOutcome? completed = null;
         string? adminKubeconfig = null;
         ExceptionDispatchInfo? failure = null;
