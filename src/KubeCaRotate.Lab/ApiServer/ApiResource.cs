@@ -30,4 +30,7 @@ public sealed record ApiResource(
     public bool TracksGeneration => Group == "apps" || Name is "pods" or "certificatesigningrequests";
 
     public bool HasStatus => Subresources.Contains("status");
+
+    /// <summary>Whether a PUT without metadata.resourceVersion overwrites whatever is stored; Leases refuse it (their strategy's AllowUnconditionalUpdate is false), so lock holders cannot overwrite one another blindly.</summary>
+    public bool AllowsUnconditionalUpdate => Name is not "leases";
 }

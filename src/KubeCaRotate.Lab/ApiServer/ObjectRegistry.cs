@@ -111,6 +111,8 @@ internal sealed partial class ObjectRegistry(IObjectStore store, TimeProvider ti
         if (resource.Namespaced && KubeJson.Str(incomingMeta["namespace"]) is { Length: > 0 } bodyNs && bodyNs != ns)
             throw ApiStatusException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
         var rv = KubeJson.Str(incomingMeta["resourceVersion"]);
+        if (string.IsNullOrEmpty(rv) && subresource.Length == 0 && !resource.AllowsUnconditionalUpdate)
+            throw ApiStatusException.Invalid(resource, name, "metadata.resourceVersion", "Invalid value: 0x0: must be specified for an update");
         if (!string.IsNullOrEmpty(rv) && rv != currentStored.ModRevision.ToString(CultureInfo.InvariantCulture))
             throw ApiStatusException.Conflict(resource, name);
 
