@@ -279,6 +279,66 @@ public sealed class ClusterApi : IDisposable
     public async Task<bool> DeletePodAsync(string ns, string name, CancellationToken ct) =>
         await OrNullAsync($"delete Pod {ns}/{name}", async t => (object)await Client.CoreV1.DeleteNamespacedPodAsync(name, ns, cancellationToken: t).ConfigureAwait(false), ct).ConfigureAwait(false) is not null;
 
+    /// <summary>Creates a Secret, or null when one of that name already exists (409 is an answer here, not retried).</summary>
+    public Task<V1Secret?> TryCreateSecretAsync(V1Secret secret, CancellationToken ct) =>
+        UnlessConflictAsync($"create Secret {secret.Namespace()}/{secret.Name()}", t => Client.CoreV1.CreateNamespacedSecretAsync(secret, secret.Namespace(), cancellationToken: t), ct);
+
+    /// <summary>Replaces a ConfigMap (PUT; unconditional when its resourceVersion is empty), or null when it does not exist.</summary>
+    public Task<V1ConfigMap?> ReplaceConfigMapAsync(V1ConfigMap configMap, CancellationToken ct) =>
+        OrNullAsync($"replace ConfigMap {configMap.Namespace()}/{configMap.Name()}", t => Client.CoreV1.ReplaceNamespacedConfigMapAsync(configMap, configMap.Name(), configMap.Namespace(), cancellationToken: t), ct);
+
+    /// <summary>Replaces a Secret (PUT; unconditional when its resourceVersion is empty), or null when it does not exist.</summary>
+    public Task<V1Secret?> ReplaceSecretAsync(V1Secret secret, CancellationToken ct) =>
+        OrNullAsync($"replace Secret {secret.Namespace()}/{secret.Name()}", t => Client.CoreV1.ReplaceNamespacedSecretAsync(secret, secret.Name(), secret.Namespace(), cancellationToken: t), ct);
+
+    /// <summary>Creates a ConfigMap, or null when one of that name already exists (409 is an answer here, not retried).</summary>
+    public Task<V1ConfigMap?> TryCreateConfigMapAsync(V1ConfigMap configMap, CancellationToken ct) =>
+        UnlessConflictAsync($"create ConfigMap {configMap.Namespace()}/{configMap.Name()}", t => Client.CoreV1.CreateNamespacedConfigMapAsync(configMap, configMap.Namespace(), cancellationToken: t), ct);
+
+    /// <summary>Deletes a Secret; false when it was already gone.</summary>
+    public async Task<bool> DeleteSecretAsync(string ns, string name, CancellationToken ct) =>
+        await OrNullAsync($"delete Secret {ns}/{name}", async t => (object)await Client.CoreV1.DeleteNamespacedSecretAsync(name, ns, cancellationToken: t).ConfigureAwait(false), ct).ConfigureAwait(false) is not null;
+
+    /// <summary>A Lease, or null when it does not exist.</summary>
+    public Task<V1Lease?> GetLeaseAsync(string ns, string name, CancellationToken ct) =>
+        OrNullAsync($"read Lease {ns}/{name}", t => Client.CoordinationV1.ReadNamespacedLeaseAsync(name, ns, cancellationToken: t), ct);
+
+    /// <summary>Creates a Lease, or null when another writer created it first (409: re-read it).</summary>
+    public Task<V1Lease?> TryCreateLeaseAsync(V1Lease lease, CancellationToken ct) =>
+        UnlessConflictAsync($"create Lease {lease.Namespace()}/{lease.Name()}", t => Client.CoordinationV1.CreateNamespacedLeaseAsync(lease, lease.Namespace(), cancellationToken: t), ct);
+
+    /// <summary>
+    /// Replaces a Lease under the resourceVersion it carries, or null when another writer changed (or deleted) it
+    /// since (409 or 404: re-read it). This is the optimistic concurrency leader election relies on.
+    /// </summary>
+    public async Task<V1Lease?> TryReplaceLeaseAsync(V1Lease lease, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(lease.ResourceVersion()))
+            throw new ArgumentException($"Lease {lease.Namespace()}/{lease.Name()} carries no resourceVersion; replace only a Lease as it was read.", nameof(lease));
+        return await AnsweredNullAsync($"replace Lease {lease.Namespace()}/{lease.Name()}", ChangedOrGone,
+            t => Client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, lease.Name(), lease.Namespace(), cancellationToken: t), ct).ConfigureAwait(false);
+    }
+
+    private static readonly HttpStatusCode[] ChangedOrGone = [HttpStatusCode.Conflict, HttpStatusCode.NotFound];
+
+    /// <summary>Runs <paramref name="call"/> with retries, except that a 409 answer is returned as null at once (lost a race: re-read).</summary>
+    private Task<T?> UnlessConflictAsync<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken ct) where T : class =>
+        AnsweredNullAsync(what, [HttpStatusCode.Conflict], call, ct);
+
+    /// <summary>Runs <paramref name="call"/> with retries, except that the <paramref name="answers"/> are returned as null at once.</summary>
+    private Task<T?> AnsweredNullAsync<T>(string what, HttpStatusCode[] answers, Func<CancellationToken, Task<T>> call, CancellationToken ct) where T : class =>
+        CallAsync<T?>(what, async t =>
+        {
+            try
+            {
+                return await call(t).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e) when (answers.Contains(e.Response.StatusCode))
+            {
+                return null;
+            }
+        }, ct);
+
     private async Task<T?> OrNullAsync<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken ct) where T : class
     {
         try
