@@ -1,12 +1,13 @@
 using System.Globalization;
 using KubeCaRotate.Bench;
 
-// bench/run.sh api [SECONDS] [CONCURRENCY]
+// bench/run.sh api [SECONDS] [CONCURRENCY] | bench/run.sh trust [--quick]
 var what = args.Length > 0 ? args[0] : "api";
-var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
-var concurrency = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 8;
+var seconds = args.Length > 1 && what == "api" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
+var concurrency = args.Length > 2 && what == "api" ? int.Parse(args[2], CultureInfo.InvariantCulture) : 8;
 return what switch
 {
     "api" => await ApiThroughput.RunAsync(TimeSpan.FromSeconds(seconds), concurrency),
-    _ => throw new ArgumentException($"unknown benchmark '{what}'; try: api"),
+    "trust" => TrustGraphBenchmark.Run(quick: args.Contains("--quick")),
+    _ => throw new ArgumentException($"unknown benchmark '{what}'; try: api, trust"),
 };
