@@ -312,20 +312,20 @@ internal sealed class EdgeBuilder(TrustWorld world, KubeadmPaths paths, Certific
         var clientDesc = Describe.Component(ApiServer, api.Node);
         var presents = FlagFile(view, api.Node, ApiServer, api.Manifest, "proxy-client-cert-file");
         var requestHeaderCa = view.Object(ClusterObjects.ExtensionApiserverAuthentication, "data[requestheader-client-ca-file]");
-        foreach (var svc in objects.ApiServices.Where(s => s.ServiceName is not null).OrderBy(s => s.Name, StringComparer.Ordinal))
+        // One connection per Service (as the lab prober names it: NAME.NAMESPACE.svc), checked for each APIService behind it.
+        foreach (var group in objects.ApiServices.Where(s => s.ServiceName is not null).GroupBy(s => $"{s.ServiceName}.{s.ServiceNamespace}.svc").OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var serverDesc = $"the aggregated API server of APIService {svc.Name} (Service {svc.ServiceNamespace}/{svc.ServiceName})";
+            var serverDesc = $"the aggregated API server of Service {group.First().ServiceNamespace}/{group.First().ServiceName} (APIService {string.Join(", ", group.Select(s => s.Name).Order(StringComparer.Ordinal))})";
             var notes = new List<string>();
             if (objects.RequestHeaderAllowedNames.Count > 0 && presents.Content is { } pc && cache.Certificates(pc).FirstOrDefault() is { } leaf
                 && !objects.RequestHeaderAllowedNames.Contains(Pki.CertificateFacts.CommonName(leaf)))
                 notes.Add($"the front-proxy client certificate's CN {Pki.CertificateFacts.CommonName(leaf)} is not in requestheader-allowed-names ({string.Join(", ", objects.RequestHeaderAllowedNames)}), so aggregated servers ignore its user headers");
-            var checks = new List<Check>
-            {
-                new(clientDesc, serverDesc, view.Object(new ObjectRef("APIService", null, svc.Name), "spec.caBundle"), new Material(null, "its serving certificate", null, null), TrustBundleVerifier.ServerAuthOid, null,
-                    svc.InsecureSkipTlsVerify ? "the APIService sets insecureSkipTLSVerify" : "the aggregated server's serving certificate is not read by this tool (scan lists the caBundle)"),
-                new(serverDesc, clientDesc, requestHeaderCa, presents, TrustBundleVerifier.ClientAuthOid, null),
-            };
-            yield return new EdgeDraft($"{client}->apiservice/{svc.Name}", EdgeKind.Aggregator, client, $"apiservice/{svc.Name}", clientDesc, serverDesc, checks, notes);
+            var checks = new List<Check>();
+            foreach (var svc in group.OrderBy(s => s.Name, StringComparer.Ordinal))
+                checks.Add(new(clientDesc, serverDesc, view.Object(new ObjectRef("APIService", null, svc.Name), "spec.caBundle"), new Material(null, "its serving certificate", null, null), TrustBundleVerifier.ServerAuthOid, null,
+                    svc.InsecureSkipTlsVerify ? $"APIService {svc.Name} sets insecureSkipTLSVerify" : $"the aggregated server's serving certificate is not read by this tool (scan lists the caBundle of APIService {svc.Name})"));
+            checks.Add(new(serverDesc, clientDesc, requestHeaderCa, presents, TrustBundleVerifier.ClientAuthOid, null));
+            yield return new EdgeDraft($"{client}->{group.Key}", EdgeKind.Aggregator, client, group.Key, clientDesc, serverDesc, checks, notes);
         }
     }
 

@@ -63,11 +63,14 @@ public sealed class TrustModel
             {
                 state = EdgeState.Broken;
                 reasons.AddRange(loadedReasons);
+                if (d is not null && diskReasons.Count == 0)
+                    reasons.Add("The files on disk are right: restarting the component that still uses what it loaded at its start fixes this edge.");
             }
             else if (unknown.Count > 0)
             {
                 state = EdgeState.AtRisk;
                 reasons.AddRange(unknown);
+                if (diskReasons.Count == 0) reasons.Add("The files on disk are right: after that restart this edge works.");
                 reasons.AddRange(diskReasons.Select(r => "With the files on disk: " + r));
             }
             else if (diskReasons.Count > 0)
