@@ -7,5 +7,10 @@ public static class ClusterRotationApi
 {
     /// <summary>The API side of a rotation of the cluster whose nodes are <paramref name="nodes"/>.</summary>
     public static RotationApi Create(RotationNodes nodes, RotationPaths paths, RotationApiConnection connection, TimeProvider time) =>
-        throw new RotationException("The rotation's API side is being built.");
+        new(new ClusterRestartObserver(connection, nodes, paths, time),
+            new ClusterWorkloads(connection, time),
+            new ClusterRootCaWatch(connection, time),
+            new RotationObjects(connection),
+            new ClusterObjectBackup(connection, nodes, paths, time),
+            new ClusterRotationLock(connection, time));
 }

@@ -111,7 +111,7 @@ public static class CaRotation
         var staged = await run.StagedAsync(journal, ct).ConfigureAwait(false);
         await using var held = await run.LockAsync(journal.RotationId, ct).ConfigureAwait(false);
 
-        var verified = await OldCaProof.ProveAsync(staged, run.Nodes, cluster.Paths, run.Time.GetUtcNow(), ct).ConfigureAwait(false);
+        var verified = await OldCaProof.ProveAsync(staged, run.Nodes, cluster.Paths, run.Time.GetUtcNow(), cluster.ProveLiveEndpoints, ct).ConfigureAwait(false);
         journal = await run.WritePhaseAsync(journal.WithPhase(RotationPhase.Distrusting, run.Time.GetUtcNow()), ct).ConfigureAwait(false);
         var steps = new PhaseSteps(staged, run.Nodes, cluster.Paths, journal.Mode, cluster.Issuer).Distrust();
         journal = await run.StepsAsync(journal, steps, journal.RotationId, ct).ConfigureAwait(false);

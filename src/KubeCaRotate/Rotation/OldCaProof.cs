@@ -15,7 +15,7 @@ namespace KubeCaRotate.Rotation;
 /// </summary>
 public static class OldCaProof
 {
-    public static async Task<IReadOnlyList<string>> ProveAsync(IReadOnlyList<StagedCa> cas, RotationNodes nodes, RotationPaths paths, DateTimeOffset at, CancellationToken ct)
+    public static async Task<IReadOnlyList<string>> ProveAsync(IReadOnlyList<StagedCa> cas, RotationNodes nodes, RotationPaths paths, DateTimeOffset at, bool liveEndpoints, CancellationToken ct)
     {
         var problems = new List<string>();
         var verified = new List<string>();
@@ -73,7 +73,7 @@ public static class OldCaProof
                      (CaKind.Etcd, kubeadm.EtcdManifest, m => (m.GetFlag("advertise-client-urls") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)),
                  })
         {
-            if (cas.FirstOrDefault(c => c.Ca == ca) is not { } rotated) continue;
+            if (!liveEndpoints || cas.FirstOrDefault(c => c.Ca == ca) is not { } rotated) continue;
             var served = 0;
             foreach (var cp in nodes.ControlPlanes)
             {

@@ -52,6 +52,9 @@ public sealed record RotationCluster(RotationNodes Nodes, RotationPaths Paths)
     public RotationApi? Api { get; init; }
 
     public CertificateIssuer Issuer { get; init; } = CertificateIssuer.System;
+
+    /// <summary>Whether `complete` connects to every API server and etcd member to see the certificates they serve (off only for node directories without processes).</summary>
+    public bool ProveLiveEndpoints { get; init; } = true;
 }
 
 /// <summary>One step as a run or a plan saw it.</summary>

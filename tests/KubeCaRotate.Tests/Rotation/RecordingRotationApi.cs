@@ -56,6 +56,7 @@ public sealed class RecordingRotationApi(RecordingRestartObserver restarts, INod
 
     public Task<bool> ExistsAsync(ObjectTarget target, CancellationToken ct)
     {
+        if (target == PhaseSteps.ExtensionApiserverAuthentication) return Task.FromResult(true);
         lock (_objects) return Task.FromResult(_objects.ContainsKey(target.ToString()));
     }
 

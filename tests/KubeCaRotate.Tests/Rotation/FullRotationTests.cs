@@ -1,0 +1,131 @@
+using System.Text;
+using KubeCaRotate.Layout;
+using KubeCaRotate.Nodes;
+using KubeCaRotate.Pki;
+using KubeCaRotate.Rotation;
+using KubeCaRotate.Tests.TestSupport;
+
+namespace KubeCaRotate.Tests.Rotation;
+
+/// <summary>All three CAs through start and complete, and rollback from switched, on node directories; checked with openssl.</summary>
+public class FullRotationTests(NodeDirectoryClusterFixture fixture) : IClassFixture<NodeDirectoryClusterFixture>
+{
+    private static readonly RotationPaths Paths = RotationPaths.Default;
+    private static readonly KubeadmPaths Kubeadm = KubeadmPaths.Default;
+
+    private static RotationRequest Request(RotationMode mode = RotationMode.Rotate) => new()
+    {
+        Cas = [.. new[] { CaKind.Cluster, CaKind.FrontProxy, CaKind.Etcd }.Select(c => new CaRotationRequest(c, new NewCaSource.Generate()))],
+        Mode = mode, KubeletParallelism = 2,
+    };
+
+    private static RotationCluster Cluster(NodeDirectoryCluster cluster, RecordingRestartObserver? observer = null) =>
+        cluster.Cluster(observer ?? new RecordingRestartObserver()) with { ProveLiveEndpoints = false };
+
+    [Fact]
+    public async Task Start_then_complete_leaves_kubeadm_layout_with_only_the_new_cas_and_every_leaf_issued_by_them()
+    {
+        using var cluster = fixture.Template.Copy();
+        var oldCas = new Dictionary<CaKind, string>();
+        foreach (var ca in KubeadmCatalog.CertificateAuthorities)
+        {
+            var file = Path.Combine(cluster.Root, ca.Name + "-old.crt");
+            File.WriteAllText(file, cluster.Read("cp-1", Paths.CaCert(ca.Kind)));
+            oldCas[ca.Kind] = file;
+        }
+        var observer = new RecordingRestartObserver();
+        var started = await CaRotation.StartAsync(Request(), Cluster(cluster, observer));
+        Assert.Equal(RotationPhase.Switched, started.Phase);
+        // Switch: one control plane at a time etcd, API server, controller-manager, scheduler restart after the trust phase did the same.
+        Assert.Contains(observer.Waits, w => w.Node == "cp-2" && w.Component == "etcd");
+
+        var completed = await CaRotation.CompleteAsync(new FinishRequest(), Cluster(cluster));
+        Assert.Equal(RotationPhase.Completed, completed.Phase);
+        Assert.NotEmpty(completed.Verified);
+        Assert.NotNull(completed.AdminKubeconfig);
+
+        foreach (var cp in NodeDirectoryCluster.ControlPlaneNames)
+        {
+            foreach (var ca in KubeadmCatalog.CertificateAuthorities)
+            {
+                var bundle = cluster.Bundle(cp, Paths.CaCert(ca.Kind));
+                var journaled = completed.Cas.Single(c => c.Ca == ca.Kind);
+                Assert.Equal([journaled.NewSha256], bundle.Certificates.Select(CertificateFacts.Sha256Fingerprint));
+                Assert.True(PrivateKey.FromPem(cluster.Read(cp, Paths.CaKey(ca.Kind)), "key").Matches(bundle.First!));
+                Assert.Equal(FileModes.Private, File.GetUnixFileMode(cluster.NodeRoot(cp) + Paths.CaKey(ca.Kind)));
+                foreach (var leaf in KubeadmCatalog.Leaves.Where(l => l.Ca == ca.Kind))
+                {
+                    var leafFile = cluster.NodeRoot(cp) + Kubeadm.Pki(leaf.CertFile);
+                    ExternalTool.Ok("openssl", "verify", "-CAfile", cluster.NodeRoot(cp) + Paths.CaCert(ca.Kind), leafFile);
+                    Assert.NotEqual(0, ExternalTool.Run("openssl", "verify", "-CAfile", oldCas[ca.Kind], leafFile).ExitCode);
+                }
+            }
+            var kcm = StaticPodManifest.Parse(cluster.Read(cp, Kubeadm.ControllerManagerManifest));
+            Assert.Equal(Kubeadm.CaCert, kcm.GetFlag("cluster-signing-cert-file"));
+            Assert.Equal(Kubeadm.CaCert, kcm.GetFlag("client-ca-file"));
+            Assert.False(File.Exists(cluster.NodeRoot(cp) + Paths.SignerCopy(CaKind.Cluster)));
+            Assert.False(File.Exists(cluster.NodeRoot(cp) + Paths.StagedKey(CaKind.Cluster)));
+            // The old CAs stay in the backup.
+            Assert.True(File.Exists(cluster.NodeRoot(cp) + Paths.BackupCopy(completed.RotationId, Paths.CaKey(CaKind.Cluster))));
+        }
+        foreach (var node in cluster.NodeNames)
+        {
+            // kubelet.conf trusts the new CA alone and its client certificate (embedded or the pem file it names) is from the new CA.
+            var conf = Kubeconfig.Parse(cluster.Read(node, Kubeadm.KubeletConf), "kubelet.conf");
+            Assert.Single(PemBundle.Parse(Encoding.ASCII.GetString(conf.Clusters.Single().CertificateAuthorityData!), "ca").Certificates);
+            var user = conf.Users.Single();
+            var pem = user.ClientCertificateData ?? Encoding.ASCII.GetBytes(cluster.Read(node, user.ClientCertificate!));
+            var clientFile = Path.Combine(cluster.Root, node + "-client.pem");
+            File.WriteAllBytes(clientFile, pem);
+            ExternalTool.Ok("openssl", "verify", "-CAfile", cluster.NodeRoot("cp-1") + Kubeadm.CaCert, clientFile);
+            Assert.Single(cluster.Bundle(node, Kubeadm.CaCert).Certificates);
+        }
+        var newCluster = cluster.Bundle("cp-1", Kubeadm.CaCert).First!;
+        Assert.Equal(CertificateFacts.PublicKeyPin(newCluster), completed.DiscoveryTokenCaCertHash);
+
+        // A finished rotation: complete again refuses, status says completed.
+        var status = await CaRotation.StatusAsync(Cluster(cluster));
+        Assert.Equal(RotationPhase.Completed, status.Phase);
+        await Assert.ThrowsAsync<RotationException>(() => CaRotation.CompleteAsync(new FinishRequest(), Cluster(cluster)));
+    }
+
+    [Fact]
+    public async Task Rollback_from_switched_restores_every_file_byte_for_byte()
+    {
+        using var cluster = fixture.Template.Copy();
+        var pristine = cluster.Hashes(skipState: true);
+        await CaRotation.StartAsync(Request(), Cluster(cluster));
+        Assert.NotEqual(pristine, cluster.Hashes(skipState: true));
+        var rolledBack = await CaRotation.RollbackAsync(new FinishRequest(), Cluster(cluster));
+        Assert.Equal(RotationPhase.RolledBack, rolledBack.Phase);
+        Assert.Equal(pristine, cluster.Hashes(skipState: true));
+        foreach (var cp in NodeDirectoryCluster.ControlPlaneNames)
+            Assert.False(File.Exists(cluster.NodeRoot(cp) + Paths.StagedKey(CaKind.Cluster)));
+        // A new rotation may start afterwards.
+        var again = await CaRotation.PlanAsync(Request(), Cluster(cluster));
+        Assert.NotEqual(rolledBack.RotationId, again.RotationId);
+    }
+
+    [Fact]
+    public async Task Renew_keeps_every_key_and_leaf_and_ends_with_the_renewed_certificates_alone()
+    {
+        using var cluster = fixture.Template.Copy();
+        var leaves = NodeDirectoryCluster.ControlPlaneNames.SelectMany(cp => KubeadmCatalog.Leaves.Select(l => (cp, l.CertFile)))
+            .ToDictionary(x => $"{x.cp}:{x.CertFile}", x => cluster.Read(x.cp, Kubeadm.Pki(x.CertFile)));
+        var keys = KubeadmCatalog.CertificateAuthorities.ToDictionary(c => c.Kind, c => cluster.Read("cp-1", Paths.CaKey(c.Kind)));
+        await CaRotation.StartAsync(Request(RotationMode.Renew), Cluster(cluster));
+        var completed = await CaRotation.CompleteAsync(new FinishRequest(), Cluster(cluster));
+        foreach (var (id, hex) in leaves)
+        {
+            var (cp, file) = (id.Split(':')[0], id.Split(':')[1]);
+            Assert.Equal(hex, cluster.Read(cp, Kubeadm.Pki(file)));
+            var ca = KubeadmCatalog.Leaves.Single(l => l.CertFile == file).Ca;
+            ExternalTool.Ok("openssl", "verify", "-CAfile", cluster.NodeRoot(cp) + Paths.CaCert(ca), cluster.NodeRoot(cp) + Kubeadm.Pki(file));
+        }
+        foreach (var ca in KubeadmCatalog.CertificateAuthorities)
+        {
+            Assert.Equal(keys[ca.Kind], cluster.Read("cp-1", Paths.CaKey(ca.Kind)));
+            Assert.Equal([completed.Cas.Single(c => c.Ca == ca.Kind).NewSha256], cluster.Bundle("cp-1", Paths.CaCert(ca.Kind)).Certificates.Select(CertificateFacts.Sha256Fingerprint));
+        }
+    }
+}
