@@ -32,7 +32,14 @@ public sealed class ChildProcess : IDisposable
 
     public int Pid => Identity.Pid;
 
-    public DateTimeOffset StartedAt => Identity.StartedAt;
+    /// <summary>
+    /// When the process started: the wall clock read just before it was started, when this handle started it (as a
+    /// container runtime reports a container's start); otherwise the kernel's estimate from /proc, which rests on the
+    /// boot time in whole seconds and can be a second early.
+    /// </summary>
+    public DateTimeOffset StartedAt => LaunchedAt ?? Identity.StartedAt;
+
+    private DateTimeOffset? LaunchedAt { get; init; }
 
     public string PidFile { get; }
 
@@ -69,10 +76,11 @@ public sealed class ChildProcess : IDisposable
         foreach (var (k, v) in spec.Environment) psi.Environment[k] = v;
 
         time ??= TimeProvider.System;
+        var launchedAt = time.GetUtcNow();
         var process = Process.Start(psi)
             ?? throw new InvalidOperationException($"Could not start {spec.FileName}.");
         var identity = ProcessIdentity.Read(process.Id);
-        var child = identity is null ? null : new ChildProcess(identity, spec.PidFile, spec.LogFile, setsid is not null, process, time);
+        var child = identity is null ? null : new ChildProcess(identity, spec.PidFile, spec.LogFile, setsid is not null, process, time) { LaunchedAt = launchedAt };
         // sh has to exec setsid, and setsid has to call setsid(2), before the process is detached.
         var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(10);
         while (child is not null && setsid is not null)

@@ -21,20 +21,37 @@ public sealed class RotationEngine(StepContext context, JournalStore journals, I
             var parallelism = Math.Max(1, batches?.FirstOrDefault(b => b.Batch == batch[0].Batch)?.Parallelism ?? 1);
             progress?.Report(new RotationEvent.BatchStarted(context.Time.GetUtcNow(), batch[0].Batch, byNode.Select(g => g[0].Node).ToList(), parallelism));
             using var slots = new SemaphoreSlim(parallelism, parallelism);
+            // The first failure stops the batch: no further node starts its steps (a control plane that did not come back must not be followed by the next).
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var tasks = byNode.Select(async nodeSteps =>
             {
-                await slots.WaitAsync(ct).ConfigureAwait(false);
+                await slots.WaitAsync(stop.Token).ConfigureAwait(false);
                 try
                 {
                     foreach (var step in nodeSteps)
-                        await RunStepAsync(step, () => current, j => current = j, ct).ConfigureAwait(false);
+                        await RunStepAsync(step, () => current, j => current = j, stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
+                {
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    throw;
                 }
                 finally
                 {
                     slots.Release();
                 }
             }).ToList();
-            await Task.WhenAll(tasks).ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(tasks).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // Another node's failure cancelled this one: surface that failure, not the cancellation.
+                var first = tasks.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).FirstOrDefault(e => e is not OperationCanceledException);
+                if (first is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+                throw;
+            }
         }
         return current;
     }
