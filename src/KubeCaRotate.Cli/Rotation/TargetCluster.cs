@@ -44,21 +44,22 @@ public sealed class TargetCluster : IDisposable
         var full = Path.GetFullPath(inventoryFile);
         var inventory = Inventory.Load(full);
         var nodes = RotationNodes.FromInventory(inventory);
+        var own = inventory.Cluster.Kubeconfig is { Length: > 0 } k ? Path.GetFullPath(Path.Combine(Path.GetDirectoryName(full)!, k)) : null;
         var kubernetesDir = inventory.Cluster.KubernetesDir.TrimEnd('/');
         var paths = new RotationPaths(new KubeadmPaths { KubernetesDir = kubernetesDir, CertificatesDir = kubernetesDir + "/pki", KubeletDir = inventory.Cluster.KubeletDir });
         if (use == ApiUse.IfReachable && await UnreachableAsync(nodes, paths, ct) is { } reason)
-            return new TargetCluster(full, new RotationCluster(nodes, paths), null, reason);
+            return new TargetCluster(full, new RotationCluster(nodes, paths) { OperatorKubeconfig = own }, null, reason);
 
         var connection = new RotationApiConnection(nodes, paths);
         try
         {
             var api = ClusterRotationApi.Create(nodes, paths, connection, TimeProvider.System);
-            return new TargetCluster(full, new RotationCluster(nodes, paths) { Api = api }, connection, null);
+            return new TargetCluster(full, new RotationCluster(nodes, paths) { Api = api, OperatorKubeconfig = own }, connection, null);
         }
         catch (RotationException e) when (use == ApiUse.IfReachable)
         {
             connection.Dispose();
-            return new TargetCluster(full, new RotationCluster(nodes, paths), null, e.Message);
+            return new TargetCluster(full, new RotationCluster(nodes, paths) { OperatorKubeconfig = own }, null, e.Message);
         }
         catch
         {

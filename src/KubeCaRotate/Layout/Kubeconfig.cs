@@ -274,7 +274,8 @@ public sealed class Kubeconfig
 
     private YamlMappingNode Body(string listKey, string bodyKey, string name)
     {
-        ArgumentException.ThrowIfNullOrEmpty(name);
+        // kubeadm's cluster-info kubeconfig names its cluster "": an empty name is a name.
+        ArgumentNullException.ThrowIfNull(name);
         if (Sequence(_document.Root, listKey) is { } list)
         {
             foreach (var entry in list.Children.OfType<YamlMappingNode>())

@@ -82,6 +82,8 @@ public static class CaRotation
             journal = await run.StepsAsync(journal, trust, rotationId, ct).ConfigureAwait(false);
             journal = await run.WritePhaseAsync(journal.WithPhase(RotationPhase.Trusted, run.Time.GetUtcNow()), ct).ConfigureAwait(false);
         }
+        if (journal.Phase is not RotationPhase.Trusting)
+            await run.FollowOperatorAsync(RotationPhase.Trusted, staged, journal, ct).ConfigureAwait(false);
         if (request.Until != RotationPhase.Trusted && journal.Phase is RotationPhase.Trusted or RotationPhase.Switching)
         {
             journal = await run.WritePhaseAsync(journal.WithPhase(RotationPhase.Switching, run.Time.GetUtcNow()), ct).ConfigureAwait(false);
@@ -90,6 +92,8 @@ public static class CaRotation
             journal = await run.StepsAsync(journal, switching, rotationId, ct).ConfigureAwait(false);
             journal = await run.WritePhaseAsync(journal.WithPhase(RotationPhase.Switched, run.Time.GetUtcNow()), ct).ConfigureAwait(false);
         }
+        if (journal.Phase is RotationPhase.Switched)
+            await run.FollowOperatorAsync(RotationPhase.Switched, staged, journal, ct).ConfigureAwait(false);
         return run.Outcome(journal, steps) with { Warnings = warnings };
     }
 
@@ -111,11 +115,13 @@ public static class CaRotation
         var staged = await run.StagedAsync(journal, ct).ConfigureAwait(false);
         await using var held = await run.LockAsync(journal.RotationId, ct).ConfigureAwait(false);
 
+        await run.FollowOperatorAsync(RotationPhase.Switched, staged, journal, ct).ConfigureAwait(false);
         var verified = await OldCaProof.ProveAsync(staged, run.Nodes, cluster.Paths, run.Time.GetUtcNow(), cluster.ProveLiveEndpoints, ct).ConfigureAwait(false);
         journal = await run.WritePhaseAsync(journal.WithPhase(RotationPhase.Distrusting, run.Time.GetUtcNow()), ct).ConfigureAwait(false);
         var steps = new PhaseSteps(staged, run.Nodes, cluster.Paths, journal.Mode, cluster.Issuer).Distrust();
         journal = await run.StepsAsync(journal, steps, journal.RotationId, ct).ConfigureAwait(false);
         journal = await run.WritePhaseAsync(journal.WithPhase(RotationPhase.Completed, run.Time.GetUtcNow()), ct).ConfigureAwait(false);
+        await run.FollowOperatorAsync(RotationPhase.Completed, staged, journal, ct).ConfigureAwait(false);
 
         var warnings = new List<string>();
         if (run.Reports.Any(r => r.Id == "distrust/kubeadm-certs" && r.Outcome is StepOutcome.Applied or StepOutcome.Planned && r.Changes.Count > 0))
@@ -150,6 +156,7 @@ public static class CaRotation
         journal = await run.WritePhaseAsync(journal.WithPhase(RotationPhase.RollingBack, run.Time.GetUtcNow()), ct).ConfigureAwait(false);
         var steps = RollbackSteps.Build(staged, run.Nodes, cluster.Paths, journal.RotationId);
         journal = await run.StepsAsync(journal, steps, journal.RotationId, ct).ConfigureAwait(false);
+        if (!run.DryRun && cluster.OperatorKubeconfig is { } own) await new OperatorKubeconfig(own).RestoreAsync(journal.RotationId, ct).ConfigureAwait(false);
         journal = await run.WritePhaseAsync(journal.WithPhase(RotationPhase.RolledBack, run.Time.GetUtcNow()), ct).ConfigureAwait(false);
         return run.Outcome(journal, steps);
     }
@@ -236,6 +243,11 @@ public static class CaRotation
         /// <summary>The cluster-wide Lease for the run (none in a dry run or without the API).</summary>
         public async Task<IAsyncDisposable> LockAsync(string rotationId, CancellationToken ct) =>
             DryRun || _cluster.Api is null ? new NoLock() : await _cluster.Api.Lock.AcquireAsync(rotationId, ct).ConfigureAwait(false);
+
+        public Task FollowOperatorAsync(RotationPhase reached, IReadOnlyList<StagedCa> staged, RotationJournal journal, CancellationToken ct) =>
+            _cluster.OperatorKubeconfig is { } own
+                ? new OperatorKubeconfig(own).FollowAsync(reached, staged, journal.Mode, _cluster.Issuer, journal.RotationId, DryRun, ct)
+                : Task.CompletedTask;
 
         public async Task<RotationJournal> WritePhaseAsync(RotationJournal journal, CancellationToken ct)
         {

@@ -53,6 +53,9 @@ public sealed record RotationCluster(RotationNodes Nodes, RotationPaths Paths)
 
     public CertificateIssuer Issuer { get; init; } = CertificateIssuer.System;
 
+    /// <summary>The operator's admin kubeconfig on this machine (the inventory's kubeconfig), kept working through the rotation by <see cref="OperatorKubeconfig"/>; null: none.</summary>
+    public string? OperatorKubeconfig { get; init; }
+
     /// <summary>Whether `complete` connects to every API server and etcd member to see the certificates they serve (off only for node directories without processes).</summary>
     public bool ProveLiveEndpoints { get; init; } = true;
 }
