@@ -27,7 +27,7 @@ internal sealed class WorldView(TrustWorld world, bool loaded)
         var started = world.Starts.GetValueOrDefault((node, component));
         if (started is null)
             return new Material(content, where, null, $"{Describe.Component(component, node)} has no known start time; assuming it loaded {path} as it is on disk now.");
-        if (modified is { } m && m > started.Value)
+        if (modified is { } m && WholeSeconds(m) > started.Value)
             return new Material(null, where, $"{Describe.Component(component, node)} started at {Describe.Time(started.Value)}, before {path} changed at {Describe.Time(m)}, so it still uses the previous content; restart it to load the file on disk", null);
         return new Material(content, where, null, null);
     }
@@ -41,7 +41,7 @@ internal sealed class WorldView(TrustWorld world, bool loaded)
         if (!loaded) return new Material(content, where, null, null);
         if (world.FrozenObjects.TryGetValue((pod.Id, obj, field), out var frozen))
             return new Material(frozen is null ? null : Encoding.ASCII.GetBytes(frozen), where + " (as loaded at the pod's start)", null, null);
-        if (pod.StartedAt is { } started && changed is { } c && c > started)
+        if (pod.StartedAt is { } started && changed is { } c && WholeSeconds(c) > started)
             return new Material(null, where, $"pod {pod.Id} started at {Describe.Time(started)}, before {obj} changed at {Describe.Time(c)}, so it still trusts the previous CA data; restart the pod", null);
         return new Material(content, where, null, null);
     }
@@ -52,4 +52,10 @@ internal sealed class WorldView(TrustWorld world, bool loaded)
         var pem = world.Objects.TryGetValue((obj, field), out var o) ? o.Pem : null;
         return new Material(pem is null ? null : Encoding.ASCII.GetBytes(pem), $"{obj} {field}", null, null);
     }
+
+    /// <summary>
+    /// Start times (status.startTime) and object change times (managedFields) have a second's resolution: a file
+    /// written within the second a component started counts as loaded by it (kubeadm writes, then restarts).
+    /// </summary>
+    private static DateTimeOffset WholeSeconds(DateTimeOffset t) => new(t.Ticks - t.Ticks % TimeSpan.TicksPerSecond, t.Offset);
 }
