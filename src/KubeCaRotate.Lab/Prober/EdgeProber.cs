@@ -71,6 +71,11 @@ public sealed class EdgeProber(LabTopology lab, TimeProvider time, TextWriter lo
         {
             outcome = await _probe.RunAsync(edge, _credentials.Load(edge.Credentials), ct).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException && e.Message.Contains($"{Path.DirectorySeparatorChar}loaded{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+        {
+            // What a component loaded at start is gone: the component (a pod being replaced, a static pod restarting) is not running.
+            outcome = ProbeOutcome.Unavailable($"{edge.Client} is not running (what it loaded at start is gone: {e.Message})");
+        }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or CryptographicException or InvalidOperationException or KubeCaRotate.Pki.PkiException or KubeCaRotate.Layout.LayoutFormatException)
         {
             // A client that cannot load its own credentials cannot connect: that is a trust failure of this edge.
