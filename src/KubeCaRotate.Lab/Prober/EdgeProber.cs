@@ -71,7 +71,7 @@ public sealed class EdgeProber(LabTopology lab, TimeProvider time, TextWriter lo
         {
             outcome = await _probe.RunAsync(edge, _credentials.Load(edge.Credentials), ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException && e.Message.Contains($"{Path.DirectorySeparatorChar}loaded{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+        catch (Exception e) when ((e is DirectoryNotFoundException or FileNotFoundException || e.InnerException is DirectoryNotFoundException or FileNotFoundException) && e.Message.Contains($"{Path.DirectorySeparatorChar}loaded{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
         {
             // What a component loaded at start is gone: the component (a pod being replaced, a static pod restarting) is not running.
             outcome = ProbeOutcome.Unavailable($"{edge.Client} is not running (what it loaded at start is gone: {e.Message})");
