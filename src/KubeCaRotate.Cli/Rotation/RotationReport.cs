@@ -19,10 +19,13 @@ public static class RotationReport
                 (++n).ToString(CultureInfo.InvariantCulture), Markup.Escape(step.Name), Markup.Escape(string.Join(", ", step.ProcedureRows)),
                 Markup.Escape(step.Node), Markup.Escape(step.Batch),
                 step.Outcome switch { StepOutcome.Planned => "to do", StepOutcome.AlreadyDone => "already done", _ => "done" },
-                Markup.Escape(string.Join("\n", step.Changes.Select(c => c.StartsWith(step.Node + ": ", StringComparison.Ordinal) ? c[(step.Node.Length + 2)..] : c))));
+                Markup.Escape(string.Join("\n", step.Changes.Select(c => c.StartsWith(step.Node + ": ", StringComparison.Ordinal) ? c[(step.Node.Length + 2)..] : c)
+                    .Concat(step.Disruption is { } d ? ["DISRUPTION: " + d] : []))));
         }
         console.Write(table);
         var cas = string.Join("; ", plan.Cas.Select(ca => $"new {RotationPaths.Name(ca.Ca)}: sha256 {ProgressText.Short(ca.NewSha256)}"));
+        foreach (var disruption in plan.Steps.Where(s => s.Disruption is not null).Select(s => s.Disruption!).Distinct())
+            console.MarkupLine($"[yellow]unavoidable disruption:[/] {Markup.Escape(disruption)}");
         console.MarkupLine($"Phase after these steps: [bold]{ProgressText.Phase(plan.Phase)}[/]. {Markup.Escape(cas)} (made at start; a plan stages nothing). Nothing was changed.");
     }
 

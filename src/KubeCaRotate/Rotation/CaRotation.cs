@@ -186,7 +186,7 @@ public static class CaRotation
     private static string Name(RotationPhase phase) => System.Text.Json.JsonSerializer.Serialize(phase).Trim('"');
 
     internal static StepReport Report(Step s, StepOutcome outcome, IReadOnlyList<StepChange> changes) =>
-        new(s.Id, s.Name, s.ProcedureRows, s.Node, s.Batch, outcome, changes.Select(c => c.Describe()).ToList());
+        new(s.Id, s.Name, s.ProcedureRows, s.Node, s.Batch, outcome, changes.Select(c => c.Describe()).ToList()) { Disruption = s.Disruption };
 
     /// <summary>One command's run: the nodes (dry-run wrapped), the journals, the lock, the engine and the reports.</summary>
     private sealed class Run : IProgress<RotationEvent>

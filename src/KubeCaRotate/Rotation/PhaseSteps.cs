@@ -267,9 +267,15 @@ public sealed class PhaseSteps(IReadOnlyList<StagedCa> cas, RotationNodes nodes,
         foreach (var cp in nodes.ControlPlanes)
         {
             if (restartEtcd)
-                yield return FileStep.RestartStaticPod($"{phase}/restart-etcd/{cp.Name}", $"restart etcd on {cp.Name} (it reads its trusted CAs only at start)", ["§9.6"], RestartBatch, cp, "etcd", Kubeadm.EtcdManifest);
+                yield return FileStep.RestartStaticPod($"{phase}/restart-etcd/{cp.Name}", $"restart etcd on {cp.Name} (it reads its trusted CAs only at start)", ["§9.6"], RestartBatch, cp, "etcd", Kubeadm.EtcdManifest) with
+                {
+                    Disruption = nodes.ControlPlanes.Count < 3 ? $"etcd has {nodes.ControlPlanes.Count} member{(nodes.ControlPlanes.Count == 1 ? "" : "s")}, so it loses quorum while this member restarts: API writes fail until it is back" : null,
+                };
             if (restartApiServer)
-                yield return FileStep.RestartStaticPod($"{phase}/restart-kube-apiserver/{cp.Name}", $"restart the API server on {cp.Name} (etcd and kubelet client certificates, --etcd-cafile)", ["11.4"], RestartBatch, cp, "kube-apiserver", Kubeadm.ApiServerManifest);
+                yield return FileStep.RestartStaticPod($"{phase}/restart-kube-apiserver/{cp.Name}", $"restart the API server on {cp.Name} (etcd and kubelet client certificates, --etcd-cafile)", ["11.4"], RestartBatch, cp, "kube-apiserver", Kubeadm.ApiServerManifest) with
+                {
+                    Disruption = nodes.ControlPlanes.Count == 1 ? "the cluster's only API server restarts: the Kubernetes API is unavailable until it is ready again (typically seconds)" : null,
+                };
             if (kcmFlagsBack)
                 yield return FileStep.Edit($"{phase}/ca/kcm-flags/{cp.Name}", $"point the controller-manager back at kubeadm's ca.crt on {cp.Name}", ["3", "15.2"], RestartBatch, cp.Name,
                     Kubeadm.ControllerManagerManifest, FileModes.Private, "--cluster-signing-cert-file, --client-ca-file → ca.crt (a single certificate again)",

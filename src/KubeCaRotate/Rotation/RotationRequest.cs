@@ -61,7 +61,11 @@ public sealed record RotationCluster(RotationNodes Nodes, RotationPaths Paths)
 }
 
 /// <summary>One step as a run or a plan saw it.</summary>
-public sealed record StepReport(string Id, string Name, IReadOnlyList<string> ProcedureRows, string Node, string Batch, StepOutcome Outcome, IReadOnlyList<string> Changes);
+public sealed record StepReport(string Id, string Name, IReadOnlyList<string> ProcedureRows, string Node, string Batch, StepOutcome Outcome, IReadOnlyList<string> Changes)
+{
+    /// <summary>The unavoidable disruption the step causes, or null.</summary>
+    public string? Disruption { get; init; }
+}
 
 /// <summary>What a run did (or, in a dry run, would do).</summary>
 public sealed record RotationOutcome(

@@ -38,6 +38,9 @@ public sealed record Step
 
     public Func<StepContext, IReadOnlyList<StepChange>, DateTimeOffset, CancellationToken, Task>? Verify { get; init; }
 
+    /// <summary>An unavoidable disruption this step causes (e.g. the only API server restarting), said in the plan; null: none expected.</summary>
+    public string? Disruption { get; init; }
+
     public override string ToString() => Id;
 }
 
