@@ -1,0 +1,179 @@
+using System.Text;
+using System.Text.Json;
+using KubeCaRotate.Lab.Tests.ApiServer;
+using KubeCaRotate.Layout;
+using KubeCaRotate.Pki;
+using KubeCaRotate.Rotation;
+
+namespace KubeCaRotate.Lab.Tests.Rotation;
+
+/// <summary>
+/// The whole procedure on a 3 + 2 lab, run as an operator runs it (the real executable), checked by the prober and by
+/// clients nobody here wrote (openssl, kubectl, etcdctl). Every test leaves a healthy cluster (completed or rolled back),
+/// so they share one lab in any order.
+/// </summary>
+[Collection(RotationLabCollection.Name)]
+public class RotationLabTests(RotationLab lab)
+{
+    private static readonly KubeadmPaths Kubeadm = KubeadmPaths.Default;
+    private static readonly RotationPaths Paths = RotationPaths.Default;
+
+    private string NodeFile(string node, string path) => Path.Combine(lab.Dir, "nodes", node) + path;
+
+    [Fact]
+    public async Task Start_and_complete_all_three_cas_with_no_failed_connection_and_only_the_new_cas_left()
+    {
+        var before = DateTimeOffset.UtcNow;
+        var oldAdmin = Path.Combine(lab.Dir, "admin-before.conf");
+        File.Copy(lab.Lab.AdminKubeconfig, oldAdmin, overwrite: true);
+        var oldCas = KubeadmCatalog.CertificateAuthorities.ToDictionary(c => c.Kind, c =>
+        {
+            var file = Path.Combine(lab.Dir, $"old-{c.Name}.crt");
+            File.Copy(NodeFile("cp-1", Paths.CaCert(c.Kind)), file, overwrite: true);
+            return file;
+        });
+
+        (await lab.StartAsync()).EnsureExit(0);
+        var complete = await lab.CompleteAsync("-o", "json");
+        complete.EnsureExit(0);
+        var outcome = JsonDocument.Parse(complete.Stdout).RootElement;
+        Assert.Equal("completed", outcome.GetProperty("phase").GetString());
+        var after = DateTimeOffset.UtcNow;
+
+        // The prober, from before start to after complete: no trust failure and no failure through the HA endpoint.
+        var report = await lab.ReportAsync(before, after);
+        Assert.True(report.GetProperty("trustFailures").GetInt32() == 0 && report.GetProperty("endpointFailures").GetInt32() == 0, RotationLab.Failures(report));
+
+        // Every leaf on every control plane passes openssl verify against the new CA file and fails against the old CA.
+        foreach (var cp in new[] { "cp-1", "cp-2", "cp-3" })
+            foreach (var leaf in KubeadmCatalog.Leaves)
+            {
+                var caFile = NodeFile(cp, Paths.CaCert(leaf.Ca));
+                Assert.Single(PemBundle.Parse(File.ReadAllText(caFile), caFile).Certificates);
+                var leafFile = NodeFile(cp, Kubeadm.Pki(leaf.CertFile));
+                var ok = await ProcessRun.RunAsync("openssl", ["verify", "-CAfile", caFile, leafFile]);
+                Assert.True(ok.ExitCode == 0, $"{cp} {leaf.CertFile}: {ok.Stdout}{ok.Stderr}");
+                var old = await ProcessRun.RunAsync("openssl", ["verify", "-CAfile", oldCas[leaf.Ca], leafFile]);
+                Assert.NotEqual(0, old.ExitCode);
+            }
+
+        // kubectl: the admin kubeconfig from before is refused; the one complete wrote is accepted.
+        var written = outcome.GetProperty("adminKubeconfigFile").GetString()!;
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(written));
+        var refused = await ProcessRun.RunAsync("kubectl", ["--kubeconfig", oldAdmin, "get", "nodes", "--request-timeout=10s"]);
+        Assert.NotEqual(0, refused.ExitCode);
+        var accepted = await ProcessRun.RunAsync("kubectl", ["--kubeconfig", written, "get", "nodes", "-o", "name"]);
+        Assert.True(accepted.ExitCode == 0, accepted.Stderr);
+        Assert.Equal(5, accepted.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        // etcdctl with the new healthcheck-client certificate finds every member healthy.
+        var endpoints = string.Join(',', lab.Lab.Nodes.Where(n => n.IsControlPlane).Select(n => $"https://{n.Address}:{n.EtcdClientPort}"));
+        var health = await ProcessRun.RunAsync("etcdctl", ["--endpoints", endpoints, "--cacert", NodeFile("cp-1", Kubeadm.EtcdCaCert),
+            "--cert", NodeFile("cp-1", Kubeadm.Pki("etcd/healthcheck-client.crt")), "--key", NodeFile("cp-1", Kubeadm.Pki("etcd/healthcheck-client.key")), "endpoint", "health"],
+            environment: new Dictionary<string, string> { ["ETCDCTL_API"] = "3" });
+        Assert.True(health.ExitCode == 0, health.Stdout + health.Stderr);
+        Assert.Equal(3, (health.Stdout + health.Stderr).Split('\n').Count(l => l.Contains("is healthy", StringComparison.Ordinal)));
+
+        // verify is clean; scan finds the old CAs nowhere (they are kept only in the backup).
+        var verify = await lab.RunAsync(["verify", "--inventory", lab.Inventory]);
+        verify.EnsureExit(0);
+        var scan = await lab.RunAsync(["scan", "--inventory", lab.Inventory, "-o", "json"]);
+        scan.EnsureExit(0);
+        var oldFingerprints = oldCas.Values.Select(f => CertificateFacts.Sha256Fingerprint(PemBundle.Parse(File.ReadAllText(f), f).First!)).ToHashSet();
+        var found = JsonDocument.Parse(scan.Stdout).RootElement.GetProperty("authorities").EnumerateArray()
+            .Where(a => oldFingerprints.Contains(a.GetProperty("ca").GetProperty("sha256").GetString()!)).ToList();
+        Assert.True(found.Count == 0, "the old CAs are still found: " + string.Join(", ", found.Select(f => f.ToString())));
+        var rotationId = outcome.GetProperty("rotationId").GetString()!;
+        foreach (var (kind, file) in oldCas)
+            Assert.Equal(File.ReadAllText(file), File.ReadAllText(NodeFile("cp-1", Paths.BackupCopy(rotationId, Paths.CaCert(kind)))));
+        Assert.StartsWith("sha256:", outcome.GetProperty("discoveryTokenCaCertHash").GetString());
+    }
+
+    [Fact]
+    public async Task Rollback_from_trusted_and_from_switched_restores_every_file_byte_for_byte()
+    {
+        var pristine = lab.NodeFileHashes();
+        (await lab.StartAsync("--until", "trusted")).EnsureExit(0);
+        Assert.Equal("trusted", (await lab.StatusAsync()).GetProperty("phase").GetString());
+        Assert.NotEqual(pristine, lab.NodeFileHashes());
+        (await lab.RollbackAsync()).EnsureExit(0);
+        Assert.Equal(pristine, lab.NodeFileHashes());
+        (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(0);
+
+        (await lab.StartAsync()).EnsureExit(0);
+        Assert.Equal("switched", (await lab.StatusAsync()).GetProperty("phase").GetString());
+        (await lab.RollbackAsync()).EnsureExit(0);
+        Assert.Equal("rolled-back", (await lab.StatusAsync()).GetProperty("phase").GetString());
+        Assert.Equal(pristine, lab.NodeFileHashes());
+        (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(0);
+    }
+
+    [Fact]
+    public async Task Killed_at_twenty_points_of_start_and_complete_it_finishes_with_the_same_new_ca()
+    {
+        var before = DateTimeOffset.UtcNow;
+        var random = new Random(20261129);
+        Dictionary<string, string>? fingerprints = null;
+        var kills = 0;
+        var commands = new[] { "start", "complete" };
+        foreach (var command in commands)
+        {
+            for (var trial = 0; ; trial++)
+            {
+                // Kill points spread over the run: early trials early, later ones anywhere up to 12 s in.
+                var delay = TimeSpan.FromMilliseconds(random.Next(300, 1500 + 1000 * Math.Min(trial, 10)));
+                var run = kills < 24 && trial < 12
+                    ? await lab.RunAsync([command, "--inventory", lab.Inventory, "--yes"], killAfter: delay)
+                    : await lab.RunAsync([command, "--inventory", lab.Inventory, "--yes"]);
+                if (run.ExitCode is null) kills++;
+                else
+                {
+                    run.EnsureExit(0);
+                }
+                var status = await lab.StatusAsync();
+                if (status.GetProperty("rotationId").ValueKind == JsonValueKind.String && status.GetProperty("cas").GetArrayLength() > 0)
+                {
+                    var now = status.GetProperty("cas").EnumerateArray().ToDictionary(c => c.GetProperty("ca").GetString()!, c => c.GetProperty("newSha256").GetString()!);
+                    if (fingerprints is null) fingerprints = now;
+                    else Assert.Equal(fingerprints, now); // the same new CAs after every kill
+                }
+                if (run.ExitCode == 0) break;
+            }
+        }
+        Assert.True(kills >= 20, $"only {kills} kills landed before the runs finished");
+        Assert.Equal("completed", (await lab.StatusAsync()).GetProperty("phase").GetString());
+        var report = await lab.ReportAsync(before, DateTimeOffset.UtcNow);
+        Assert.True(report.GetProperty("trustFailures").GetInt32() == 0 && report.GetProperty("endpointFailures").GetInt32() == 0, RotationLab.Failures(report));
+        (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(0);
+        foreach (var (ca, sha) in fingerprints!)
+        {
+            var kind = Enum.Parse<CaKind>(ca, ignoreCase: true);
+            var file = NodeFile("cp-2", Paths.CaCert(kind));
+            Assert.Equal([sha], PemBundle.Parse(File.ReadAllText(file), file).Certificates.Select(CertificateFacts.Sha256Fingerprint));
+        }
+    }
+
+    [Fact]
+    public async Task Renew_extends_the_cas_with_no_failed_handshake_and_no_leaf_reissued()
+    {
+        var before = DateTimeOffset.UtcNow;
+        var leaves = new[] { "cp-1", "cp-2", "cp-3" }.SelectMany(cp => KubeadmCatalog.Leaves.Select(l => NodeFile(cp, Kubeadm.Pki(l.CertFile))))
+            .ToDictionary(f => f, File.ReadAllText);
+        var oldNotAfter = PemBundle.Parse(File.ReadAllText(NodeFile("cp-1", Kubeadm.CaCert)), "ca.crt").First!.NotAfter;
+        (await lab.StartAsync("--mode", "renew")).EnsureExit(0);
+        (await lab.CompleteAsync()).EnsureExit(0);
+        var report = await lab.ReportAsync(before, DateTimeOffset.UtcNow);
+        Assert.True(report.GetProperty("trustFailures").GetInt32() == 0 && report.GetProperty("endpointFailures").GetInt32() == 0, RotationLab.Failures(report));
+        foreach (var (file, content) in leaves) Assert.Equal(content, File.ReadAllText(file));
+        var renewed = PemBundle.Parse(File.ReadAllText(NodeFile("cp-1", Kubeadm.CaCert)), "ca.crt");
+        Assert.Single(renewed.Certificates);
+        Assert.True(renewed.First!.NotAfter > oldNotAfter, $"{renewed.First.NotAfter} is not after {oldNotAfter}");
+        (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(0);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RotationLabCollection : ICollectionFixture<RotationLab>
+{
+    public const string Name = "rotation lab";
+}
