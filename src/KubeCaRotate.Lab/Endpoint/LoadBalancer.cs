@@ -103,24 +103,56 @@ public sealed class LoadBalancer(IPEndPoint listen, IReadOnlyList<IPEndPoint> ba
     {
         using (client)
         {
-            var backend = PickBackend();
-            if (backend is null) return; // no healthy API server: the client sees the connection closed, as with haproxy
-            using var upstream = new TcpClient();
-            try
+            // A backend that refuses the connection (an API server that just stopped listening) is taken out at once
+            // and the next healthy one is tried, as haproxy does with "retries" and "option redispatch".
+            TcpClient? upstream = null;
+            for (var attempt = 0; attempt < backends.Count && upstream is null; attempt++)
             {
-                await upstream.ConnectAsync(backend, ct).ConfigureAwait(false);
-                client.NoDelay = true;
-                upstream.NoDelay = true;
-                var a = client.GetStream();
-                var b = upstream.GetStream();
-                // Each direction runs until its source closes, then half-closes the other side; an error on either
-                // side tears both down, as a TCP proxy does.
-                await Task.WhenAll(PumpAsync(a, b, client, upstream, ct), PumpAsync(b, a, client, upstream, ct)).ConfigureAwait(false);
+                var backend = PickBackend();
+                if (backend is null) return; // no healthy API server: the client sees the connection closed, as with haproxy
+                var candidate = new TcpClient();
+                try
+                {
+                    await candidate.ConnectAsync(backend, ct).ConfigureAwait(false);
+                    upstream = candidate;
+                }
+                catch (SocketException)
+                {
+                    candidate.Dispose();
+                    var i = IndexOf(backend);
+                    if (i >= 0) _healthy[i] = false;
+                }
+                catch (OperationCanceledException)
+                {
+                    candidate.Dispose();
+                    return;
+                }
             }
-            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+            if (upstream is null) return;
+            using (upstream)
             {
+                try
+                {
+                    client.NoDelay = true;
+                    upstream.NoDelay = true;
+                    var a = client.GetStream();
+                    var b = upstream.GetStream();
+                    // Each direction runs until its source closes, then half-closes the other side; an error on either
+                    // side tears both down, as a TCP proxy does.
+                    await Task.WhenAll(PumpAsync(a, b, client, upstream, ct), PumpAsync(b, a, client, upstream, ct)).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+                {
+                }
             }
         }
+    }
+
+    private int IndexOf(IPEndPoint backend)
+    {
+        for (var i = 0; i < backends.Count; i++)
+            if (backends[i].Equals(backend)) return i;
+        return -1;
     }
 
     private static async Task PumpAsync(NetworkStream from, NetworkStream to, TcpClient one, TcpClient other, CancellationToken ct)
