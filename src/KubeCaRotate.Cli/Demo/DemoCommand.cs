@@ -99,10 +99,10 @@ public sealed class DemoCommand(IAnsiConsole console) : AsyncCommand<DemoCommand
                 using var target = await TargetCluster.OpenAsync(lab.InventoryFile, ApiUse.Required, cancellationToken);
                 var request = new RotationRequest { Cas = [.. new[] { CaKind.Cluster, CaKind.FrontProxy, CaKind.Etcd }.Select(ca => new CaRotationRequest(ca, new NewCaSource.Generate()))] };
                 log.WriteLine("Rotating the cluster, front-proxy and etcd CAs: start ...");
-                var started = await RotateStartCommand.RunAsync(console, format, request, target.Cluster, null, cancellationToken);
+                var started = await RotateStartCommand.RunAsync(console, format, request, await target.WithTrustGateAsync(cancellationToken), null, cancellationToken);
                 if (format == OutputFormat.Table) RotationReport.WriteSummary(console, started);
                 log.WriteLine("complete ...");
-                completed = await RotateCompleteCommand.RunAsync(console, format, new FinishRequest(), target.Cluster, cancellationToken);
+                completed = await RotateCompleteCommand.RunAsync(console, format, new FinishRequest(), await target.WithTrustGateAsync(cancellationToken), cancellationToken);
                 if (format == OutputFormat.Table) RotationReport.WriteSummary(console, completed);
                 if (completed.AdminKubeconfig is { } bytes)
                 {

@@ -25,7 +25,7 @@ public sealed class RotateCompleteCommand(IAnsiConsole console) : AsyncCommand<R
             await Confirmation.AskAsync(console, $"Distrust the old CAs of rotation {status.RotationId} for good?", cancellationToken);
         }
 
-        var outcome = await RunAsync(console, settings.Format, settings.ToRequest(), target.Cluster, cancellationToken);
+        var outcome = await RunAsync(console, settings.Format, settings.ToRequest(), settings.DryRun ? target.Cluster : await target.WithTrustGateAsync(cancellationToken), cancellationToken);
         string? written = null;
         if (outcome.AdminKubeconfig is { } kubeconfig && !outcome.DryRun)
         {

@@ -33,7 +33,7 @@ public sealed class RotateStartCommand(IAnsiConsole console) : AsyncCommand<Rota
             WritePlanSummary(plan, request);
             await Confirmation.AskAsync(console, "Start the rotation?", cancellationToken);
         }
-        var outcome = await RunAsync(console, settings.Format, request, target.Cluster, plan.Steps.Count, cancellationToken);
+        var outcome = await RunAsync(console, settings.Format, request, await target.WithTrustGateAsync(cancellationToken), plan.Steps.Count, cancellationToken);
         if (settings.Format == OutputFormat.Json) RawText.WriteLine(console, Json.Serialize(outcome));
         else RotationReport.WriteRun(console, outcome);
         if (settings.Format == OutputFormat.Table)

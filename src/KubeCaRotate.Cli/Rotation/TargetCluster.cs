@@ -39,6 +39,21 @@ public sealed class TargetCluster : IDisposable
     /// <summary>Why the API is not used (<see cref="ApiUse.IfReachable"/> only), or null when it is.</summary>
     public string? ApiUnavailable { get; }
 
+    /// <summary>
+    /// The cluster with the trust graph as the engine's gate: the cluster is read once now (every node file and the API
+    /// objects that carry CA data), and before each step the gate evaluates that state plus the changes of the steps it
+    /// allowed plus the step's own, refusing a step that would break a connection that works.
+    /// </summary>
+    public Task<RotationCluster> WithTrustGateAsync(CancellationToken ct) =>
+        Task.FromResult(Cluster with
+        {
+            TrustGateFactory = async token =>
+            {
+                var snapshot = await new ClusterReader(TimeProvider.System).ReadAsync(Inventory.Load(InventoryFile), null, null, null, token);
+                return new TrustModelGate(snapshot, new global::KubeCaRotate.Trust.TrustModel(Cluster.Paths.Kubeadm));
+            },
+        });
+
     public static async Task<TargetCluster> OpenAsync(string inventoryFile, ApiUse use, CancellationToken ct)
     {
         var full = Path.GetFullPath(inventoryFile);

@@ -257,11 +257,12 @@ public static class CaRotation
             return journal;
         }
 
-        public Task<RotationJournal> StepsAsync(RotationJournal journal, IReadOnlyList<Step> steps, string rotationId, CancellationToken ct)
+        public async Task<RotationJournal> StepsAsync(RotationJournal journal, IReadOnlyList<Step> steps, string rotationId, CancellationToken ct)
         {
             var context = new StepContext(Nodes, _cluster.Paths, rotationId, DryRun, Time, _cluster.Restarts) { Api = _cluster.Api, WorkloadParallelism = _workloadParallelism };
-            var gate = _cluster.TrustGate is null ? (ITrustGate)new KubeadmLayoutGate(_cluster.Paths) : new AllTrustGates(new KubeadmLayoutGate(_cluster.Paths), _cluster.TrustGate);
-            return new RotationEngine(context, _journals, gate, PhaseSteps.Batches(_kubeletParallelism), this).RunAsync(steps, journal, ct);
+            var model = _cluster.TrustGateFactory is { } factory && !DryRun ? await factory(ct).ConfigureAwait(false) : _cluster.TrustGate;
+            var gate = model is null ? (ITrustGate)new KubeadmLayoutGate(_cluster.Paths) : new AllTrustGates(new KubeadmLayoutGate(_cluster.Paths), model);
+            return await new RotationEngine(context, _journals, gate, PhaseSteps.Batches(_kubeletParallelism), this).RunAsync(steps, journal, ct).ConfigureAwait(false);
         }
 
         public RotationOutcome Outcome(RotationJournal journal, IReadOnlyList<Step> steps) =>

@@ -39,6 +39,12 @@ public sealed record RotationCluster(RotationNodes Nodes, RotationPaths Paths)
     /// <summary>Asked before every step (the Trust part's what-if); <see cref="KubeadmLayoutGate"/> is always asked too.</summary>
     public ITrustGate? TrustGate { get; init; }
 
+    /// <summary>
+    /// Makes a fresh trust gate at the start of each phase (the cluster read again: what the previous phase's restarts
+    /// and rolls made components load, and what the controllers published). Wins over <see cref="TrustGate"/>.
+    /// </summary>
+    public Func<CancellationToken, Task<ITrustGate>>? TrustGateFactory { get; init; }
+
     /// <summary>Watches restarts come back (the Cluster part); without it a real run stops at the first restart. <see cref="Api"/>'s wins when set.</summary>
     public IRestartObserver? Restarts
     {
