@@ -90,6 +90,34 @@ public class FullRotationTests(NodeDirectoryClusterFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task Cluster_info_follows_the_phases_and_the_kubeadm_certs_secret_is_deleted_with_a_warning()
+    {
+        using var cluster = fixture.Template.Copy();
+        var oldCa = cluster.Read("cp-1", Kubeadm.CaCert);
+        var api = new RecordingRotationApi(new RecordingRestartObserver(), cluster.Node("cp-1"));
+        // kubeadm's cluster-info: a kubeconfig whose cluster is named "".
+        var clusterInfo = "apiVersion: v1\nkind: Config\nclusters:\n- name: \"\"\n  cluster:\n    server: https://127.0.0.10:6443\n    certificate-authority-data: " + Convert.ToBase64String(Encoding.ASCII.GetBytes(oldCa)) + "\ncontexts: []\nusers: []\n";
+        api.Seed(PhaseSteps.ClusterInfo, new() { ["kubeconfig"] = clusterInfo });
+        api.Seed(PhaseSteps.KubeadmCerts, new() { ["ca.crt"] = "encrypted" });
+        RotationCluster Cluster() => cluster.Cluster(new RecordingRestartObserver()) with { Api = api.Api, ProveLiveEndpoints = false };
+
+        var started = await CaRotation.StartAsync(Request(), Cluster());
+        var trusted = await api.ReadFieldAsync(PhaseSteps.ClusterInfo, "kubeconfig", default);
+        Assert.Equal(2, TrustStoreEdits.KubeconfigCas(Encoding.UTF8.GetBytes(trusted!), "cluster-info").Values.Single().Count);
+        Assert.Contains(api.RootCaWaits, w => w.Count == 2);
+
+        var completed = await CaRotation.CompleteAsync(new FinishRequest(), Cluster());
+        var final = await api.ReadFieldAsync(PhaseSteps.ClusterInfo, "kubeconfig", default);
+        var cas = TrustStoreEdits.KubeconfigCas(Encoding.UTF8.GetBytes(final!), "cluster-info").Values.Single();
+        Assert.Equal([completed.Cas.Single(c => c.Ca == CaKind.Cluster).NewSha256], cas.Certificates.Select(CertificateFacts.Sha256Fingerprint));
+        Assert.Contains("server: https://127.0.0.10:6443", final);
+        Assert.Contains(api.RootCaWaits, w => w.Count == 1 && w[0] == completed.Cas.Single(c => c.Ca == CaKind.Cluster).NewSha256);
+        Assert.False(await api.ExistsAsync(PhaseSteps.KubeadmCerts, default));
+        Assert.Contains(completed.Warnings, w => w.Contains("kubeadm-certs", StringComparison.Ordinal) && w.Contains("upload-certs", StringComparison.Ordinal));
+        Assert.Equal(started.RotationId, completed.RotationId);
+    }
+
+    [Fact]
     public async Task Rollback_from_switched_restores_every_file_byte_for_byte()
     {
         using var cluster = fixture.Template.Copy();

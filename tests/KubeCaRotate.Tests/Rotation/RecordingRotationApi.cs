@@ -17,6 +17,12 @@ public sealed class RecordingRotationApi(RecordingRestartObserver restarts, INod
 
     public List<IReadOnlyList<string>> RootCaWaits { get; } = [];
 
+    /// <summary>Puts an object with these data fields in place (as if it were in the cluster).</summary>
+    public void Seed(ObjectTarget target, Dictionary<string, string> data)
+    {
+        lock (_objects) _objects[target.ToString()] = new Dictionary<string, string>(data);
+    }
+
     public RotationApi Api => new(restarts, this, this, this, this, this);
 
     public Task<IReadOnlyList<WorkloadRef>> ListAsync(CancellationToken ct) => Task.FromResult<IReadOnlyList<WorkloadRef>>([]);
