@@ -80,12 +80,14 @@ public sealed class RotationLab : IAsyncLifetime
             .Where(e => e.GetProperty("trustFailures").GetInt32() > 0 || e.TryGetProperty("endpointFailures", out var f) && f.GetInt32() > 0)
             .Select(e => $"{e.GetProperty("edge").GetString()}: {(e.TryGetProperty("lastFailure", out var l) && l.ValueKind == JsonValueKind.Object ? l.GetProperty("error").GetString() : "")}"));
 
-    /// <summary>SHA-256 and mode of every node file, the rotation's own state directory left out.</summary>
+    /// <summary>SHA-256 and mode of every node file under /etc/kubernetes and /var/lib/kubelet (not etcd's data), the rotation's own state directory left out.</summary>
     public SortedDictionary<string, string> NodeFileHashes()
     {
         var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var nodes = Path.Combine(Dir, "nodes");
-        foreach (var file in Directory.EnumerateFiles(nodes, "*", SearchOption.AllDirectories))
+        var files = Directory.EnumerateDirectories(nodes).SelectMany(node => new[] { Path.Combine(node, "etc", "kubernetes"), Path.Combine(node, "var", "lib", "kubelet") })
+            .Where(Directory.Exists).SelectMany(d => Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories));
+        foreach (var file in files)
         {
             var relative = Path.GetRelativePath(nodes, file);
             if (relative.Contains(RotationPaths.StateDirName, StringComparison.Ordinal) || Path.GetFileName(file).StartsWith('.')) continue;
