@@ -74,6 +74,7 @@ internal sealed partial class ObjectRegistry(IObjectStore store, TimeProvider ti
 
         metadata.Remove("resourceVersion");
         metadata.Remove("deletionTimestamp");
+        metadata.Remove("deletionGracePeriodSeconds");
         metadata["uid"] = Guid.NewGuid().ToString();
         metadata["creationTimestamp"] = KubeJson.Timestamp(time.GetUtcNow());
         StampManagedFields(metadata, resource);
@@ -148,7 +149,7 @@ internal sealed partial class ObjectRegistry(IObjectStore store, TimeProvider ti
         meta["name"] = name;
         if (resource.Namespaced)
             meta["namespace"] = ns;
-        foreach (var fixedField in new[] { "uid", "creationTimestamp", "deletionTimestamp", "generation", "managedFields" })
+        foreach (var fixedField in new[] { "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "managedFields" })
         {
             if (currentMeta[fixedField] is { } value)
                 meta[fixedField] = value.DeepClone();
@@ -178,11 +179,42 @@ internal sealed partial class ObjectRegistry(IObjectStore store, TimeProvider ti
         }
     }
 
-    public async Task<JsonObject> DeleteAsync(ApiResource resource, string? ns, string name, string? expectedResourceVersion, bool dryRun, CancellationToken ct)
+    /// <summary>
+    /// DELETE of one object. Preconditions (uid, resourceVersion) must match or it is a 409. Pods are deleted gracefully
+    /// (<see cref="PodGracefulDeletion"/>): the answer is then the object as it stays, with its deletionTimestamp;
+    /// everything else goes from storage at once, answered with the object as it was.
+    /// </summary>
+    public async Task<JsonObject> DeleteAsync(ApiResource resource, string? ns, string name, DeleteOptions options, bool dryRun, CancellationToken ct)
     {
         var (current, stored) = await GetAsync(resource, ns, name, ct);
-        if (!string.IsNullOrEmpty(expectedResourceVersion) && expectedResourceVersion != stored.ModRevision.ToString(CultureInfo.InvariantCulture))
+        if (!string.IsNullOrEmpty(options.PreconditionUid) && options.PreconditionUid != KubeJson.Str(current["metadata"]?["uid"]))
+            throw new ApiStatusException(409, "Conflict",
+                $"Operation cannot be fulfilled on {resource.QualifiedName} \"{name}\": Precondition failed: UID in precondition: {options.PreconditionUid}, UID in object meta: {KubeJson.Str(current["metadata"]?["uid"])}");
+        if (!string.IsNullOrEmpty(options.PreconditionResourceVersion) && options.PreconditionResourceVersion != stored.ModRevision.ToString(CultureInfo.InvariantCulture))
             throw ApiStatusException.Conflict(resource, name);
+        if (resource.Name == "pods" && resource.Group.Length == 0)
+        {
+            var (outcome, marked) = PodGracefulDeletion.Decide(current, options.GracePeriodSeconds, time.GetUtcNow());
+            if (outcome == PodGracefulDeletion.Outcome.Pending)
+                return current;
+            if (outcome == PodGracefulDeletion.Outcome.Mark)
+            {
+                if (dryRun)
+                    return marked!;
+                try
+                {
+                    return Decode(await Call(() => Store.UpdateAsync(stored.Key, Encode(marked!), stored.ModRevision, ct)));
+                }
+                catch (StoreConflictException)
+                {
+                    throw ApiStatusException.Conflict(resource, name);
+                }
+                catch (StoreNotFoundException)
+                {
+                    throw ApiStatusException.NotFound(resource, name);
+                }
+            }
+        }
         if (dryRun)
             return current;
         try
@@ -280,6 +312,11 @@ internal sealed partial class ObjectRegistry(IObjectStore store, TimeProvider ti
                     obj["data"] = data;
                     obj.Remove("stringData");
                 }
+                break;
+            case "pods":
+                // as the pod defaults: 30 s to stop when the pod spec says nothing
+                if (obj["spec"] is JsonObject podSpec)
+                    podSpec["terminationGracePeriodSeconds"] ??= 30;
                 break;
             case "deployments" or "statefulsets" or "replicasets":
                 if (obj["spec"] is JsonObject spec)

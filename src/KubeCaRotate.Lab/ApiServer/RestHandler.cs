@@ -223,13 +223,7 @@ internal sealed class RestHandler(
                 return;
             case "DELETE" when sub is null:
             {
-                string? precondition = null;
-                if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
-                {
-                    var deleteOptions = await ReadBodyAsync(context, "DeleteOptions", allowEmpty: true);
-                    precondition = KubeJson.Str(deleteOptions["preconditions"]?["resourceVersion"]);
-                }
-                var deleted = await registry.DeleteAsync(resource, ns, name, precondition, dryRun, ct);
+                var deleted = await registry.DeleteAsync(resource, ns, name, await ReadDeleteOptionsAsync(context), dryRun, ct);
                 await WriteObjectAsync(context, 200, resource, deleted);
                 return;
             }
@@ -344,8 +338,21 @@ internal sealed class RestHandler(
         return items.First(i => ReferenceEquals(i.Object, last)).Key + "\0";
     }
 
+    /// <summary>The request's DeleteOptions: its body when it has one, else its query (as kube-apiserver reads them).</summary>
+    private static async Task<DeleteOptions> ReadDeleteOptionsAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            var body = await ReadBodyAsync(context, "DeleteOptions", allowEmpty: true);
+            if (body.Count > 0)
+                return DeleteOptions.FromBody(body);
+        }
+        return DeleteOptions.FromQuery(context.Request.Query["gracePeriodSeconds"]);
+    }
+
     private async Task DeleteCollectionAsync(HttpContext context, ApiResource resource, string? ns, bool dryRun, CancellationToken ct)
     {
+        var options = await ReadDeleteOptionsAsync(context);
         var labels = LabelSelector.Parse(context.Request.Query["labelSelector"]);
         var fields = FieldSelector.Parse(context.Request.Query["fieldSelector"], resource);
         var (items, revision) = await registry.ListAsync(resource, ns, ct);
@@ -354,7 +361,7 @@ internal sealed class RestHandler(
         {
             try
             {
-                deleted.Add(await registry.DeleteAsync(resource, KubeJson.Namespace(obj), KubeJson.Name(obj), null, dryRun, ct));
+                deleted.Add(await registry.DeleteAsync(resource, KubeJson.Namespace(obj), KubeJson.Name(obj), options with { PreconditionResourceVersion = null }, dryRun, ct));
             }
             catch (ApiStatusException e) when (e.Code == 404)
             {

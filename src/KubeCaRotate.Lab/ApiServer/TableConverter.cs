@@ -75,7 +75,7 @@ internal sealed class TableConverter(TimeProvider time)
             [
                 name,
                 new("Ready", "string", o => $"{Count(o["status"]?["containerStatuses"], c => c?["ready"]?.GetValue<bool>() == true)}/{Count(o["spec"]?["containers"], _ => true)}"),
-                new("Status", "string", o => S(o, "status.phase", "Pending")),
+                new("Status", "string", o => o["metadata"]?["deletionTimestamp"] is null ? S(o, "status.phase", "Pending") : "Terminating"),
                 new("Restarts", "string", o => (o["status"]?["containerStatuses"] as JsonArray ?? []).Sum(c => (long?)c?["restartCount"]?.GetValue<long>() ?? 0).ToString(CultureInfo.InvariantCulture)),
                 age,
                 new("IP", "string", o => S(o, "status.podIP", "<none>"), 1),
