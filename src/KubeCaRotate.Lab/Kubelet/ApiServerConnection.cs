@@ -54,6 +54,19 @@ public sealed class ApiServerConnection(string server, IReadOnlyList<X509Certifi
 
     public Task<ApiReply> DeleteAsync(string path, CancellationToken ct) => SendAsync(HttpMethod.Delete, path, null, null, ct);
 
+    /// <summary>
+    /// Deletes a pod the way the kubelet does once its containers have stopped: grace period 0 and the pod's uid as a
+    /// precondition, so a new pod of the same name (a StatefulSet's) is never deleted by mistake.
+    /// </summary>
+    public Task<ApiReply> DeleteStoppedPodAsync(string ns, string name, string uid, CancellationToken ct) =>
+        SendAsync(HttpMethod.Delete, $"api/v1/namespaces/{ns}/pods/{name}", new JsonObject
+        {
+            ["kind"] = "DeleteOptions",
+            ["apiVersion"] = "v1",
+            ["gracePeriodSeconds"] = 0,
+            ["preconditions"] = new JsonObject { ["uid"] = uid },
+        }, "application/json", ct);
+
     /// <summary>Sends one request; transport failures (refused, TLS rejected, timed out) throw <see cref="HttpRequestException"/> or <see cref="TaskCanceledException"/>.</summary>
     public async Task<ApiReply> SendAsync(HttpMethod method, string path, JsonObject? body, string? contentType, CancellationToken ct)
     {

@@ -9,7 +9,8 @@ namespace KubeCaRotate.Lab.Kubelet;
 /// kubernetes.io/config.source=file, kubernetes.io/config.seen = when the kubelet first saw the manifest content (RFC 3339
 /// with nanoseconds, as the kubelet writes it), status.startTime = when the pod's process started. A changed manifest
 /// replaces the mirror pod (delete and create, as the kubelet does when the hash differs), a restarted process
-/// updates its status, a removed manifest deletes it.
+/// updates its status, a removed manifest deletes it, a mirror pod someone deleted is made again. The kubelet deletes
+/// mirror pods with grace period 0 and their uid as a precondition.
 /// </summary>
 public sealed class MirrorPodPublisher(string nodeName, string nodeAddress, ApiServerConnection api, TimeProvider time)
 {
@@ -31,6 +32,15 @@ public sealed class MirrorPodPublisher(string nodeName, string nodeAddress, ApiS
         foreach (var pod in pods)
         {
             var name = MirrorName(pod);
+            if (byName.TryGetValue(name, out var deleting) && deleting["metadata"]?["deletionTimestamp"] is not null)
+            {
+                // Someone deleted the mirror pod: the kubelet removes it at once and makes it again (the static pod runs on).
+                byName.Remove(name);
+                await DeleteAsync(deleting, ct).ConfigureAwait(false);
+                await CreateAsync(pod, name, ct).ConfigureAwait(false);
+                await PostStatusAsync(pod, name, ct).ConfigureAwait(false);
+                continue;
+            }
             if (byName.Remove(name, out var current))
             {
                 var hash = current["metadata"]?["annotations"]?[MirrorAnnotation]?.GetValue<string>();
@@ -38,7 +48,7 @@ public sealed class MirrorPodPublisher(string nodeName, string nodeAddress, ApiS
                 if (hash == pod.Hash && startTime == PodStatusDocument.Stamp(pod.StartedAt)) continue;
                 if (hash != pod.Hash)
                 {
-                    await DeleteAsync(name, ct).ConfigureAwait(false);
+                    await DeleteAsync(current, ct).ConfigureAwait(false);
                     await CreateAsync(pod, name, ct).ConfigureAwait(false);
                 }
                 await PostStatusAsync(pod, name, ct).ConfigureAwait(false);
@@ -47,7 +57,7 @@ public sealed class MirrorPodPublisher(string nodeName, string nodeAddress, ApiS
             await CreateAsync(pod, name, ct).ConfigureAwait(false);
             await PostStatusAsync(pod, name, ct).ConfigureAwait(false);
         }
-        foreach (var stale in byName.Keys) await DeleteAsync(stale, ct).ConfigureAwait(false);
+        foreach (var stale in byName.Values) await DeleteAsync(stale, ct).ConfigureAwait(false);
     }
 
     private async Task CreateAsync(StaticPodStatus pod, string name, CancellationToken ct)
@@ -89,10 +99,13 @@ public sealed class MirrorPodPublisher(string nodeName, string nodeAddress, ApiS
             throw new InvalidOperationException($"The kubelet of {nodeName} could not update the status of mirror pod kube-system/{name}: {reply.Describe()}.");
     }
 
-    private async Task DeleteAsync(string name, CancellationToken ct)
+    /// <summary>Deletes a mirror pod as the kubelet does: grace period 0 (nothing of it runs) and its uid as a precondition.</summary>
+    private async Task DeleteAsync(JsonObject mirror, CancellationToken ct)
     {
-        var reply = await api.DeleteAsync($"api/v1/namespaces/kube-system/pods/{name}", ct).ConfigureAwait(false);
-        if (!reply.Ok && reply.Status != HttpStatusCode.NotFound)
+        var name = mirror["metadata"]!["name"]!.GetValue<string>();
+        var uid = mirror["metadata"]?["uid"]?.GetValue<string>() ?? "";
+        var reply = await api.DeleteStoppedPodAsync("kube-system", name, uid, ct).ConfigureAwait(false);
+        if (!reply.Ok && reply.Status is not (HttpStatusCode.NotFound or HttpStatusCode.Conflict))
             throw new InvalidOperationException($"The kubelet of {nodeName} could not delete mirror pod kube-system/{name}: {reply.Describe()}.");
     }
 }

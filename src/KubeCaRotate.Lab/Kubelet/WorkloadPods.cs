@@ -41,6 +41,44 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
         public string Container { get; } = container;
         public DateTimeOffset Transition { get; set; } = state.StartedAt;
         public bool Posted { get; set; }
+        /// <summary>When a pod being deleted has finished shutting down; null while it is not being deleted.</summary>
+        public DateTimeOffset? StopsAt { get; set; }
+    }
+
+    /// <summary>
+    /// How long a lab container takes to stop once told to (SIGTERM): it drains, and goes on calling the API server,
+    /// for this long, or for its grace period when that is shorter (then it is killed).
+    /// </summary>
+    public static readonly TimeSpan ShutdownTime = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// A running pod that is being deleted: the first time, it is told to stop (out of its Services' endpoints at once, as
+    /// the endpoints controller drops a terminating pod) and given <see cref="ShutdownTime"/> or what is left of its grace
+    /// period; true once that time is over.
+    /// </summary>
+    private async Task<bool> ShutDownAsync(RunningPod pod, JsonNode metadata, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (pod.StopsAt is null)
+        {
+            var deadline = DateTimeOffset.TryParse(metadata["deletionTimestamp"]?.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal, out var d) ? d : now;
+            var left = deadline - now;
+            pod.StopsAt = now + (left < TimeSpan.Zero ? TimeSpan.Zero : left < ShutdownTime ? left : ShutdownTime);
+            log.WriteLine($"{now:O} pod {pod.State.Namespace}/{pod.State.Name}: being deleted (grace period until {deadline:O}); stopping");
+            if (pod.Aggregator is not null)
+            {
+                try
+                {
+                    await _endpoints.RemoveAsync(pod.Pod, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is InvalidOperationException or HttpRequestException or TaskCanceledException)
+                {
+                    log.WriteLine($"{now:O} pod {pod.State.Namespace}/{pod.State.Name}: {e.Message}");
+                }
+            }
+        }
+        return now >= pod.StopsAt;
     }
 
     public static string StateDir(LabTopology lab, string node) => Path.Combine(lab.RunDir, node, "workloads");
@@ -52,10 +90,15 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
     /// <summary>The running pods as of the last sync or call round (safe to read from other threads).</summary>
     public IReadOnlyList<WorkloadPodState> Pods => _snapshot;
 
-    /// <summary>Starts the pods newly bound to the node, stops those gone (or being deleted).</summary>
+    /// <summary>
+    /// Starts the pods newly bound to the node and stops those gone; a pod being deleted (deletionTimestamp set) runs on
+    /// while it shuts down (<see cref="ShutdownTime"/>, at most its grace period), is then stopped, and only then is its
+    /// object deleted (grace 0, uid precondition), as the kubelet does.
+    /// </summary>
     public async Task SyncAsync(IReadOnlyList<JsonObject> assigned, CancellationToken ct)
     {
         var live = new HashSet<string>(StringComparer.Ordinal);
+        var terminating = new List<(string Namespace, string Name, string Uid)>();
         foreach (var pod in assigned)
         {
             var metadata = pod["metadata"]!;
@@ -64,7 +107,14 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
             var name = metadata["name"]!.GetValue<string>();
             if (metadata["deletionTimestamp"] is not null)
             {
-                await kubelet.DeleteAsync($"api/v1/namespaces/{ns}/pods/{name}?gracePeriodSeconds=0", ct).ConfigureAwait(false);
+                // Terminating: told to stop, it runs on while it shuts down; once stopped (below, as it is no longer
+                // live) its object is deleted.
+                if (_pods.TryGetValue(uid, out var stopping) && !await ShutDownAsync(stopping, metadata, ct).ConfigureAwait(false))
+                {
+                    live.Add(uid);
+                    continue;
+                }
+                terminating.Add((ns, name, uid));
                 continue;
             }
             var phase = pod["status"]?["phase"]?.GetValue<string>();
@@ -95,6 +145,15 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
             File.Delete(Path.Combine(StateDir(lab, node.Name), WorkloadPodState.FileName(state.Namespace, state.Name)));
             LoadedFiles.Forget(lab, node.Name, state.Component);
             log.WriteLine($"{time.GetUtcNow():O} pod {state.Namespace}/{state.Name}: deleted, stopped");
+        }
+        foreach (var (ns, name, uid) in terminating)
+        {
+            // As the kubelet's status manager: once the containers have stopped, the object goes with grace period 0.
+            var reply = await kubelet.DeleteStoppedPodAsync(ns, name, uid, ct).ConfigureAwait(false);
+            if (reply.Ok)
+                log.WriteLine($"{time.GetUtcNow():O} pod {ns}/{name}: terminated, object deleted");
+            else if (reply.Status is not (System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Conflict))
+                log.WriteLine($"{time.GetUtcNow():O} pod {ns}/{name}: stopped, but deleting the object was answered {reply.Describe()}; tried again at the next sync");
         }
         _pendingReported.IntersectWith(live);
         if (!_cleaned && Directory.Exists(StateDir(lab, node.Name)))
