@@ -154,7 +154,7 @@ public sealed class ControllerManagerStandIn
             if (_options.Runs("garbage-collector") && _options.Runs("deployment") && _options.Runs("daemonset") && _options.Runs("statefulset"))
             {
                 var owners = deployments.Concat(daemonSets).Concat(statefulSets).Select(Uid).ToHashSet();
-                foreach (var orphan in pods.Where(p => ControllerUid(p, out var kind) is { Length: > 0 } uid && WorkloadKinds.Contains(kind) && !owners.Contains(uid)))
+                foreach (var orphan in pods.Where(p => !IsTerminating(p) && ControllerUid(p, out var kind) is { Length: > 0 } uid && WorkloadKinds.Contains(kind) && !owners.Contains(uid)))
                 {
                     await _client.DeleteAsync($"/api/v1/namespaces/{Namespace(orphan)}/pods/{Name(orphan)}", ct).ConfigureAwait(false);
                     _log.WriteLine($"{_time.GetUtcNow():O} garbage-collector: deleted pod {Namespace(orphan)}/{Name(orphan)}, whose owner is gone");

@@ -7,7 +7,8 @@ namespace KubeCaRotate.Lab.ControllerManager;
 /// <summary>
 /// The daemonset controller: one pod per eligible node (node selector matches, NoSchedule/NoExecute taints tolerated),
 /// bound with spec.nodeName. A changed template is rolled node by node within maxUnavailable (default 1), paced, and the
-/// replacement on a node is created as soon as the old pod is gone. Status as `kubectl rollout status` reads it.
+/// replacement on a node is created as soon as the old pod is gone: a pod being deleted still holds its node until its
+/// kubelet has stopped it and the object is gone, and is not deleted again. Status as `kubectl rollout status` reads it.
 /// </summary>
 public sealed class DaemonSetController(KubeconfigClient client, RolloutPacer pacer, TimeProvider time, TextWriter log)
 {
@@ -35,6 +36,8 @@ public sealed class DaemonSetController(KubeconfigClient client, RolloutPacer pa
         var maxUnavailable = Math.Max(1, Scaled(ds["spec"]?["updateStrategy"]?["rollingUpdate"]?["maxUnavailable"], "1", eligible.Count, roundUp: true));
         var onDelete = Str(ds["spec"]?["updateStrategy"]?["type"]) == "OnDelete";
 
+        var held = owned.Where(IsTerminating).Select(p => Str(p["spec"]?["nodeName"])).ToHashSet();
+        owned = owned.Where(p => !IsTerminating(p)).ToList();
         foreach (var p in owned.Where(p => IsFinished(p) || !eligible.Contains(Str(p["spec"]?["nodeName"]))).ToList())
         {
             await client.DeleteAsync($"/api/v1/namespaces/{ns}/pods/{Name(p)}", ct).ConfigureAwait(false);
@@ -52,7 +55,7 @@ public sealed class DaemonSetController(KubeconfigClient client, RolloutPacer pa
             }
             byNode[node] = [keep];
         }
-        foreach (var node in eligible.Where(n => !byNode.ContainsKey(n)).Order())
+        foreach (var node in eligible.Where(n => !byNode.ContainsKey(n) && !held.Contains(n)).Order())
         {
             var pod = NewPod(ds, "DaemonSet", new Dictionary<string, string> { ["controller-revision-hash"] = hash, ["pod-template-generation"] = Generation(ds).ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 null, Name(ds) + "-", spec => spec["nodeName"] = node);
@@ -85,7 +88,7 @@ public sealed class DaemonSetController(KubeconfigClient client, RolloutPacer pa
         var updated = owned.Count(p => Label(p, "controller-revision-hash") == hash);
         var status = new JsonObject
         {
-            ["currentNumberScheduled"] = owned.Select(p => Str(p["spec"]?["nodeName"])).Distinct().Count(),
+            ["currentNumberScheduled"] = owned.Select(p => Str(p["spec"]?["nodeName"])).Concat(held.Where(eligible.Contains)).Distinct().Count(),
             ["desiredNumberScheduled"] = eligible.Count,
             ["numberMisscheduled"] = 0,
             ["numberReady"] = ready,

@@ -7,6 +7,8 @@ namespace KubeCaRotate.Lab.ControllerManager;
 /// The deployment controller without ReplicaSets: pods named NAME-HASH-xxxxx with label pod-template-hash are owned by
 /// the Deployment directly. A changed template is rolled out within maxSurge/maxUnavailable, one paced batch at a
 /// time, counting a new pod only once it is Running and Ready; the status carries what `kubectl rollout status` reads.
+/// Pods being deleted are not active (as controller.FilterActivePods): they count nowhere, in the rollout or the status,
+/// though they run until their kubelet has stopped them.
 /// </summary>
 public sealed class DeploymentController(KubeconfigClient client, RolloutPacer pacer, TimeProvider time, TextWriter log)
 {
@@ -16,7 +18,7 @@ public sealed class DeploymentController(KubeconfigClient client, RolloutPacer p
         {
             try
             {
-                await SyncOneAsync(d, podsByOwner[Uid(d)].ToList(), ct).ConfigureAwait(false);
+                await SyncOneAsync(d, podsByOwner[Uid(d)].Where(p => !IsTerminating(p)).ToList(), ct).ConfigureAwait(false);
             }
             catch (ApiCallException e) when (e.IsConflict || e.IsNotFound || e.IsAlreadyExists)
             {

@@ -7,7 +7,8 @@ namespace KubeCaRotate.Lab.ControllerManager;
 /// <summary>
 /// The statefulset controller with OrderedReady pods NAME-0..N-1: a pod is created only when all lower ordinals are
 /// Ready; a changed template is rolled from the highest ordinal down, one pod at a time (paced), above the partition.
-/// Revisions are NAME-HASH in label controller-revision-hash; status as `kubectl rollout status` reads it.
+/// Revisions are NAME-HASH in label controller-revision-hash; status as `kubectl rollout status` reads it. A pod being
+/// deleted holds its ordinal (its name) until the object is gone: the controller waits for it and counts it nowhere.
 /// </summary>
 public sealed class StatefulSetController(KubeconfigClient client, RolloutPacer pacer, TimeProvider time, TextWriter log)
 {
@@ -43,6 +44,12 @@ public sealed class StatefulSetController(KubeconfigClient client, RolloutPacer 
 
         foreach (var (ordinal, p) in byOrdinal.Where(kv => IsFinished(kv.Value) || kv.Key >= desired).OrderByDescending(kv => kv.Key).ToList())
         {
+            if (IsTerminating(p))
+            {
+                if (ordinal >= desired)
+                    break; // scale down one at a time: wait until this one is gone
+                continue;
+            }
             await client.DeleteAsync($"/api/v1/namespaces/{ns}/pods/{Name(p)}", ct).ConfigureAwait(false);
             byOrdinal.Remove(ordinal);
             if (ordinal >= desired)
@@ -52,8 +59,8 @@ public sealed class StatefulSetController(KubeconfigClient client, RolloutPacer 
         {
             if (byOrdinal.TryGetValue(i, out var existing))
             {
-                if (!IsReady(existing))
-                    break; // OrderedReady: wait for this one
+                if (IsTerminating(existing) || !IsReady(existing))
+                    break; // OrderedReady: wait for this one (a terminating one must be gone before it is made again)
                 continue;
             }
             var podName = $"{name}-{i}";
@@ -74,7 +81,7 @@ public sealed class StatefulSetController(KubeconfigClient client, RolloutPacer 
             break; // one at a time
         }
 
-        var allReady = byOrdinal.Count == desired && byOrdinal.Values.All(IsReady);
+        var allReady = byOrdinal.Count == desired && byOrdinal.Values.All(p => IsReady(p) && !IsTerminating(p));
         if (!onDelete && allReady && pacer.MayAct(Uid(sts)))
         {
             var stale = byOrdinal.Where(kv => kv.Key >= partition && Label(kv.Value, "controller-revision-hash") != revision).OrderByDescending(kv => kv.Key).FirstOrDefault();
@@ -87,7 +94,7 @@ public sealed class StatefulSetController(KubeconfigClient client, RolloutPacer 
             }
         }
 
-        var pods = byOrdinal.Values.ToList();
+        var pods = byOrdinal.Values.Where(p => !IsTerminating(p)).ToList();
         var updatedCount = pods.Count(p => Label(p, "controller-revision-hash") == revision);
         var currentRevision = Str(sts["status"]?["currentRevision"]);
         if (currentRevision.Length == 0 || (updatedCount == desired && pods.All(IsReady)))

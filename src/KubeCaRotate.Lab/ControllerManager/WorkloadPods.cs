@@ -48,6 +48,9 @@ public static class WorkloadPods
         Str(pod["status"]?["phase"]) == "Running"
         && (pod["status"]?["conditions"] as JsonArray ?? []).Any(c => Str(c?["type"]) == "Ready" && Str(c?["status"]) == "True");
 
+    /// <summary>Being deleted (deletionTimestamp set): still running until its kubelet stops it, but no longer active for any controller.</summary>
+    public static bool IsTerminating(JsonObject pod) => pod["metadata"]?["deletionTimestamp"] is not null;
+
     public static bool IsFinished(JsonObject pod) => Str(pod["status"]?["phase"]) is "Failed" or "Succeeded";
 
     /// <summary>The uid of the pod's controlling owner, or "" when it has none.</summary>
