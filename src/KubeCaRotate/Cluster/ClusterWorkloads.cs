@@ -10,7 +10,9 @@ namespace KubeCaRotate.Cluster;
 /// Rolling restarts of Deployments, DaemonSets and StatefulSets as `kubectl rollout restart` does them: a strategic
 /// merge patch of one pod-template annotation (here <see cref="FileStep.RestartAnnotation"/> = the step's stamp, so a
 /// rerun sees it done), which the workload's controller answers with a rolling update. The wait follows
-/// `kubectl rollout status` (<see cref="RolloutStatus"/>).
+/// `kubectl rollout status` (<see cref="RolloutStatus"/>) and then waits until no pod of an earlier pod template exists
+/// (<see cref="OldTemplatePods"/>): rollout status does not count terminating pods, yet they still run with the trust
+/// they loaded at their start, for up to their terminationGracePeriodSeconds.
 /// </summary>
 public sealed class ClusterWorkloads(RotationApiConnection connection, TimeProvider time, TimeSpan? timeout = null) : IWorkloads
 {
@@ -93,11 +95,16 @@ public sealed class ClusterWorkloads(RotationApiConnection connection, TimeProvi
                 switch (current.Status.State)
                 {
                     case RolloutState.Done:
-                        return;
+                        var old = await connection.CallAsync((api, t) => OldTemplatePods.FindAsync(api, current.Workload, t), ct).ConfigureAwait(false);
+                        if (old.None) return;
+                        seen = $"{current.Status.Detail}, but {old.Describe()}";
+                        break;
                     case RolloutState.Stuck:
                         throw new RotationException($"{workload} will not finish rolling out: {current.Status.Detail}; then run again.");
+                    default:
+                        seen = current.Status.Detail;
+                        break;
                 }
-                seen = current.Status.Detail;
             }
             catch (ClusterApiException e)
             {
@@ -111,7 +118,7 @@ public sealed class ClusterWorkloads(RotationApiConnection connection, TimeProvi
             $"kubectl -n {workload.Namespace} describe {workload.Kind.ToLowerInvariant()} {workload.Name}) and the controller-manager's log, then run again.");
     }
 
-    private sealed record WorkloadState(string? TemplateAnnotation, RolloutStatus Status);
+    private sealed record WorkloadState(string? TemplateAnnotation, RolloutStatus Status, object Workload);
 
     /// <summary>The workload's restart annotation and rollout status, or null when it does not exist.</summary>
     private async Task<WorkloadState?> ReadAsync(WorkloadRef workload, CancellationToken ct)
@@ -124,13 +131,13 @@ public sealed class ClusterWorkloads(RotationApiConnection connection, TimeProvi
                 {
                     case Deployment:
                         var d = await api.Client.AppsV1.ReadNamespacedDeploymentAsync(workload.Name, workload.Namespace, cancellationToken: c).ConfigureAwait(false);
-                        return new WorkloadState(Annotation(d.Spec?.Template?.Metadata), RolloutStatus.Of(d));
+                        return new WorkloadState(Annotation(d.Spec?.Template?.Metadata), RolloutStatus.Of(d), d);
                     case DaemonSet:
                         var ds = await api.Client.AppsV1.ReadNamespacedDaemonSetAsync(workload.Name, workload.Namespace, cancellationToken: c).ConfigureAwait(false);
-                        return new WorkloadState(Annotation(ds.Spec?.Template?.Metadata), RolloutStatus.Of(ds));
+                        return new WorkloadState(Annotation(ds.Spec?.Template?.Metadata), RolloutStatus.Of(ds), ds);
                     case StatefulSet:
                         var sts = await api.Client.AppsV1.ReadNamespacedStatefulSetAsync(workload.Name, workload.Namespace, cancellationToken: c).ConfigureAwait(false);
-                        return new WorkloadState(Annotation(sts.Spec?.Template?.Metadata), RolloutStatus.Of(sts));
+                        return new WorkloadState(Annotation(sts.Spec?.Template?.Metadata), RolloutStatus.Of(sts), sts);
                     default:
                         throw new RotationException($"{workload} is not a Deployment, DaemonSet or StatefulSet, which are the workloads a rotation restarts.");
                 }
