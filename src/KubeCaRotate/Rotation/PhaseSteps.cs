@@ -456,7 +456,7 @@ public sealed class PhaseSteps(IReadOnlyList<StagedCa> cas, RotationNodes nodes,
         },
     };
 
-    private Step RollWorkloads(string phase, string[] rows) => new()
+    internal static Step RollWorkloads(string phase, string[] rows) => new()
     {
         Id = $"{phase}/workloads", Name = "roll every Deployment, DaemonSet and StatefulSet so their pods load the new trust", ProcedureRows = rows, Batch = ClusterBatch, Node = "",
         Propose = async (ctx, ct) =>

@@ -8,7 +8,8 @@ namespace KubeCaRotate.Rotation;
 /// The rollback: every file the rotation changed goes back to the exact bytes and mode of its backup, one control
 /// plane at a time (a restored manifest restarts its pod, which is waited for), then every node's kubelet restarts;
 /// objects the rotation changed come back from their backups; then the API servers' published trust and
-/// kube-root-ca.crt are waited for, and the staged copies of the new CAs are removed.
+/// kube-root-ca.crt are waited for, every workload rolls so its pods load the original trust again, and the staged
+/// copies of the new CAs are removed.
 /// </summary>
 public static class RollbackSteps
 {
@@ -76,6 +77,11 @@ public static class RollbackSteps
                     await ctx.RequireApi("watch kube-root-ca.crt").RootCa.WaitPublishedAsync([clusterCa.Old.Certificate], ct).ConfigureAwait(false);
                 },
             });
+        }
+        if (newTrust.Count > 0)
+        {
+            // Pods rolled during the trust phase loaded old + new; roll them again so they load the original trust only.
+            steps.Add(PhaseSteps.RollWorkloads("rollback", ["6"]));
         }
         foreach (var cp in nodes.ControlPlanes)
         {
