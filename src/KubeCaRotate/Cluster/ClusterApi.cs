@@ -144,7 +144,7 @@ public sealed class ClusterApi : IDisposable
         var items = new List<TItem>();
         string? token = null;
         var restarts = 0;
-        do
+        while (true)
         {
             (IList<TItem>? Items, string? Continue) result;
             try
@@ -160,8 +160,8 @@ public sealed class ClusterApi : IDisposable
             }
             if (result.Items is not null) items.AddRange(result.Items);
             token = string.IsNullOrEmpty(result.Continue) ? null : result.Continue;
-        } while (token is not null);
-        return items;
+            if (token is null) return items;
+        }
     }
 
     public Task<IReadOnlyList<V1ConfigMap>> ListConfigMapsAsync(CancellationToken ct) =>
