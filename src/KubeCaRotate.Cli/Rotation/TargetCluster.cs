@@ -1,3 +1,4 @@
+using KubeCaRotate.Cli.Output;
 using KubeCaRotate.Cluster;
 using KubeCaRotate.Layout;
 using KubeCaRotate.Nodes;
@@ -69,6 +70,13 @@ public sealed class TargetCluster : IDisposable
         try
         {
             var api = ClusterRotationApi.Create(nodes, paths, connection, TimeProvider.System);
+            if (WaitTimeout() is { } wait)
+                api = api with
+                {
+                    Restarts = new ClusterRestartObserver(connection, nodes, paths, TimeProvider.System, wait),
+                    Workloads = new ClusterWorkloads(connection, TimeProvider.System, wait),
+                    RootCa = new ClusterRootCaWatch(connection, TimeProvider.System, wait),
+                };
             return new TargetCluster(full, new RotationCluster(nodes, paths) { Api = api, OperatorKubeconfig = own }, connection, null);
         }
         catch (RotationException e) when (use == ApiUse.IfReachable)
@@ -82,6 +90,16 @@ public sealed class TargetCluster : IDisposable
             throw;
         }
     }
+
+    /// <summary>The environment variable that bounds each wait (a component back after its restart, a rollout, a publication): a duration such as 90s or 10m; 5 minutes when unset.</summary>
+    public const string WaitTimeoutVariable = "KUBE_CA_ROTATE_WAIT_TIMEOUT";
+
+    private static TimeSpan? WaitTimeout() => Environment.GetEnvironmentVariable(WaitTimeoutVariable) switch
+    {
+        null or "" => null,
+        var text when DurationOption.TryParse(text, out var wait) && wait > TimeSpan.Zero => wait,
+        var text => throw new UsageException($"{WaitTimeoutVariable}='{text}' is not a duration such as 90s or 10m; set it to one or unset it."),
+    };
 
     /// <summary>One quick call with a control-plane node's admin.conf, no retries; the reason when it fails, null when the API answers.</summary>
     private static async Task<string?> UnreachableAsync(RotationNodes nodes, RotationPaths paths, CancellationToken ct)

@@ -1,0 +1,284 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using KubeCaRotate.Cli;
+using KubeCaRotate.Lab.Tests.ApiServer;
+using KubeCaRotate.Nodes;
+
+namespace KubeCaRotate.Lab.Tests.Rotation;
+
+/// <summary>
+/// The rotation's edge cases on one single-control-plane lab, run as an operator runs them (the real executable):
+/// plan and dry run change nothing, bad brought CAs are refused before anything changes, an API server that never
+/// becomes ready and a worker that cannot be reached stop the run with a sentence naming them and a rerun continues
+/// with the same new CA, rollback restores every byte, and the single API server's restarts are the only
+/// unavailability. Every test leaves a healthy cluster (idle, rolled back or completed), so they run in any order.
+/// </summary>
+public sealed partial class RotationEdgeCaseLabTests(RotationEdgeCaseLab lab) : IClassFixture<RotationEdgeCaseLab>
+{
+    [Fact]
+    public async Task Plan_and_dry_run_change_nothing_and_the_plan_announces_the_single_api_server_and_etcd_disruption()
+    {
+        var before = lab.NodeFileHashes(withRotationState: true);
+        var phaseBefore = (await lab.StatusAsync()).GetProperty("phase").GetString();
+
+        var plan = await lab.RunAsync(["plan", "--inventory", lab.Inventory, "-o", "json"]);
+        plan.EnsureExit(ExitCodes.Ok);
+        var disruptions = JsonDocument.Parse(plan.Stdout).RootElement.GetProperty("steps").EnumerateArray()
+            .Where(s => s.GetProperty("disruption").ValueKind == JsonValueKind.String)
+            .Select(s => (Id: s.GetProperty("id").GetString()!, Text: s.GetProperty("disruption").GetString()!)).ToList();
+        Assert.Contains(disruptions, d => d.Id.Contains("restart-kube-apiserver/cp-1", StringComparison.Ordinal)
+            && d.Text.Contains("the cluster's only API server restarts", StringComparison.Ordinal));
+        Assert.Contains(disruptions, d => d.Id.Contains("restart-etcd/cp-1", StringComparison.Ordinal)
+            && d.Text.Contains("quorum", StringComparison.Ordinal));
+
+        var dry = await lab.StartAsync("--dry-run", "-o", "json");
+        dry.EnsureExit(ExitCodes.Ok);
+        Assert.NotEmpty(JsonDocument.Parse(dry.Stdout).RootElement.GetProperty("steps").EnumerateArray());
+
+        Assert.Equal(before, lab.NodeFileHashes(withRotationState: true));
+        Assert.Equal(phaseBefore, (await lab.StatusAsync()).GetProperty("phase").GetString());
+    }
+
+    [Fact]
+    public async Task A_brought_cluster_ca_with_a_foreign_key_a_leaf_or_too_short_a_validity_is_refused_and_nothing_changes()
+    {
+        var byo = Path.Combine(lab.Dir, "byo");
+        Directory.CreateDirectory(byo);
+        await OpenSslAsync(byo, "ca", days: 3650, isCa: true);
+        await OpenSslAsync(byo, "other", days: 3650, isCa: true);
+        await OpenSslAsync(byo, "leaf", days: 3650, isCa: false);
+        await OpenSslAsync(byo, "short", days: 30, isCa: true);
+        string F(string name) => Path.Combine(byo, name);
+
+        var before = lab.NodeFileHashes(withRotationState: true);
+        var journalBefore = lab.Journal()?.ToString();
+        var statusBefore = (await lab.StatusAsync()).GetProperty("phase").GetString();
+        var cases = new (string[] Args, string[] Sentence)[]
+        {
+            (["--cluster-ca-cert", F("ca.crt"), "--cluster-ca-key", F("other.key")], [$"The key {F("other.key")} does not belong to the new CA {F("ca.crt")}", "give the private key"]),
+            (["--cluster-ca-cert", F("leaf.crt"), "--cluster-ca-key", F("leaf.key")], [$"The new CA {F("leaf.crt")} is not a CA certificate", "basicConstraints CA:TRUE"]),
+            (["--cluster-ca-cert", F("short.crt"), "--cluster-ca-key", F("short.key"), "--leaf-validity", "60d"], [$"The new CA {F("short.crt")} expires on", "before the leaves it will sign for 1440h would", "shorten the leaf validity"]),
+        };
+        foreach (var (args, sentence) in cases)
+        {
+            var run = await lab.StartAsync(args);
+            var message = Sentence(run.Stderr);
+            Assert.True(run.ExitCode == ExitCodes.UsageError, $"start {string.Join(' ', args)}: exit {run.ExitCode}: {message}");
+            Assert.Matches(@"^error: [^\n]+\.$", message);
+            Assert.Equal(0, SentenceEnds().Count(message)); // one sentence: no ". X" inside
+            foreach (var part in sentence) Assert.Contains(part, message, StringComparison.Ordinal);
+            Assert.Equal(before, lab.NodeFileHashes(withRotationState: true));
+            Assert.Equal(journalBefore, lab.Journal()?.ToString());
+        }
+        Assert.Equal(statusBefore, (await lab.StatusAsync()).GetProperty("phase").GetString());
+    }
+
+    [Fact]
+    public async Task An_api_server_that_never_becomes_ready_stops_start_a_rerun_continues_with_the_same_ca_and_rollback_restores_every_byte()
+    {
+        var pristine = lab.NodeFileHashes(withRotationState: false);
+        var faulted = 0;
+        try
+        {
+            // The API server restarted by the trust phase (it loads --etcd-cafile only at start) answers 503 to everything, /readyz included: it never becomes ready.
+            var failed = await lab.RunAsync(["start", "--inventory", lab.Inventory, "--yes"], line =>
+            {
+                if (line.Contains(" start    trust/restart-kube-apiserver/cp-1 ", StringComparison.Ordinal) && Interlocked.Exchange(ref faulted, 1) == 0)
+                    lab.SetFaults("""{"unavailableRate":1,"exemptPaths":[]}""");
+            });
+            var message = Sentence(failed.Stderr);
+            Assert.True(faulted == 1, $"start never reached the API server's restart (exit {failed.ExitCode}): {message}\n{Tail(failed.Stdout)}");
+            Assert.True(failed.ExitCode == ExitCodes.Failed, $"exit {failed.ExitCode}: {message}");
+            Assert.Matches(@"^error: kube-apiserver on cp-1 did not come back within 30 s: .+, then run again\.$", message);
+
+            var journal = lab.Journal()!.Value;
+            Assert.Equal("trusting", journal.GetProperty("phase").GetString());
+            var finished = journal.GetProperty("finishedSteps").EnumerateArray().Select(s => s.GetProperty("id").GetString()).ToList();
+            Assert.Contains("trust/ca/bundle/cp-1", finished);
+            Assert.Contains("trust/ca/kubeconfig/cp-1/admin.conf", finished);
+            Assert.DoesNotContain("trust/restart-kube-apiserver/cp-1", finished);
+            var newCa = NewSha256(journal);
+            var status = await lab.StatusAsync();
+            Assert.Equal("trusting", status.GetProperty("phase").GetString());
+            Assert.Equal(finished.Count, status.GetProperty("finishedSteps").GetInt32());
+
+            lab.SetFaults(null);
+            var rerun = await lab.StartAsync();
+            rerun.EnsureExit(ExitCodes.Ok);
+            journal = lab.Journal()!.Value;
+            Assert.Equal("switched", journal.GetProperty("phase").GetString());
+            Assert.Equal(newCa, NewSha256(journal));
+        }
+        catch
+        {
+            lab.SetFaults(null);
+            await LeaveHealthyAsync();
+            throw;
+        }
+
+        var rollback = await RollbackAsync();
+        // Whatever the first rollback did, a cluster rolled back in the end is what the other tests need.
+        var retried = rollback.ExitCode == 0 ? null : await RollbackAsync();
+        Assert.Equal("rolled-back", (await lab.StatusAsync()).GetProperty("phase").GetString());
+        Assert.Equal(pristine, lab.NodeFileHashes(withRotationState: false));
+        Assert.True(rollback.ExitCode == ExitCodes.Ok,
+            $"the first rollback from switched exited {rollback.ExitCode}: {Sentence(rollback.Stderr)} (run again, it exited {retried?.ExitCode.ToString() ?? "-"})");
+    }
+
+    [Fact]
+    public async Task A_worker_unreachable_half_way_stops_start_a_rerun_finishes_and_the_rotation_has_only_the_announced_unavailability()
+    {
+        try
+        {
+            await WorkerUnreachableThenRotationAsync();
+        }
+        catch
+        {
+            await LeaveHealthyAsync();
+            throw;
+        }
+    }
+
+    private async Task WorkerUnreachableThenRotationAsync()
+    {
+        var since = DateTimeOffset.UtcNow;
+        var original = await File.ReadAllBytesAsync(lab.Inventory);
+        var progress = new List<string>();
+        ToolRun failed;
+        try
+        {
+            // worker-1 cannot be reached when its kubelet is to restart: the restart command fails as ssh does.
+            var inventory = Inventory.Load(lab.Inventory);
+            inventory.Node("worker-1").RestartKubelet = ["sh", "-c", "echo 'ssh: connect to host 127.0.0.101 port 22: No route to host' >&2; exit 255"];
+            await File.WriteAllTextAsync(lab.Inventory, inventory.ToYaml());
+            failed = await lab.StartAsync("-o", "json");
+        }
+        finally
+        {
+            await File.WriteAllBytesAsync(lab.Inventory, original);
+        }
+        progress.AddRange(failed.Stderr.Split('\n'));
+        var message = Sentence(failed.Stderr);
+        Assert.True(failed.ExitCode == ExitCodes.Failed, $"exit {failed.ExitCode}: {message}");
+        Assert.Matches(@"^error: Restarting kubelet on worker-1 with .+ failed with exit code 255 \(ssh: connect to host 127\.0\.0\.101 port 22: No route to host\); fix the restart command in the inventory or restart it by hand, then run again\.$", message);
+        var journal = lab.Journal()!.Value;
+        Assert.Equal("trusting", journal.GetProperty("phase").GetString());
+        var finished = journal.GetProperty("finishedSteps").EnumerateArray().Select(s => s.GetProperty("id").GetString()).ToList();
+        Assert.Contains("trust/ca/restart-kubelet/cp-1", finished);
+        Assert.Contains("trust/ca/kubelet-conf/worker-1", finished);
+        Assert.DoesNotContain("trust/ca/restart-kubelet/worker-1", finished);
+        var newCas = NewSha256(journal);
+
+        var start = await lab.StartAsync("-o", "json");
+        start.EnsureExit(ExitCodes.Ok);
+        progress.AddRange(start.Stderr.Split('\n'));
+        var started = JsonDocument.Parse(start.Stdout).RootElement;
+        Assert.Equal("switched", started.GetProperty("phase").GetString());
+        Assert.Equal(newCas, NewSha256(lab.Journal()!.Value));
+        var complete = await lab.RunAsync(["complete", "--inventory", lab.Inventory, "--yes", "-o", "json"]);
+        complete.EnsureExit(ExitCodes.Ok);
+        progress.AddRange(complete.Stderr.Split('\n'));
+        var completed = JsonDocument.Parse(complete.Stdout).RootElement;
+        Assert.Equal("completed", completed.GetProperty("phase").GetString());
+        var until = DateTimeOffset.UtcNow;
+
+        // The windows of the steps whose disruption the plan announced (the only API server, etcd's only member), from the progress lines.
+        var announced = new[] { started, completed }.SelectMany(o => o.GetProperty("steps").EnumerateArray())
+            .Where(s => s.GetProperty("disruption").ValueKind == JsonValueKind.String).Select(s => s.GetProperty("id").GetString()!).ToHashSet();
+        Assert.Contains("trust/restart-kube-apiserver/cp-1", announced);
+        var windows = Windows(progress, announced, until);
+
+        var report = await lab.ReportAsync(since, until);
+        var edges = report.GetProperty("edges").EnumerateArray().ToList();
+        Assert.True(report.GetProperty("trustFailures").GetInt32() == 0,
+            "trust failures: " + string.Join("; ", edges.Where(e => e.GetProperty("trustFailures").GetInt32() > 0).Select(Describe)));
+        var unannounced = edges.Where(e => e.GetProperty("availabilityFailures").GetInt32() > 0 && !Announced(e, windows)).Select(Describe).ToList();
+        Assert.True(unannounced.Count == 0,
+            $"availability failures the plan did not announce (windows {string.Join(", ", windows.Select(w => $"{w.From:HH:mm:ss}-{w.To:HH:mm:ss}"))}): {string.Join("; ", unannounced)}");
+    }
+
+    /// <summary>After a failed test: a rotation left open is rolled back (twice if need be), so the next test finds a healthy cluster.</summary>
+    private async Task LeaveHealthyAsync()
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            var phase = (await lab.StatusAsync()).GetProperty("phase").GetString();
+            if (phase is "idle" or "rolled-back" or "completed") return;
+            await RollbackAsync();
+        }
+    }
+
+    private static string Tail(string text) => string.Join('\n', text.Split('\n').TakeLast(15));
+
+    private Task<ToolRun> RollbackAsync() => lab.RunAsync(["rollback", "--inventory", lab.Inventory, "--yes"]);
+
+    private static Dictionary<string, string> NewSha256(JsonElement journal) =>
+        journal.GetProperty("cas").EnumerateArray().ToDictionary(c => c.GetProperty("ca").ToString(), c => c.GetProperty("newSha256").ToString());
+
+    /// <summary>The error as one line: the console wraps at 80 columns; progress lines before it are left out.</summary>
+    private static string Sentence(string stderr)
+    {
+        var start = stderr.IndexOf("error:", StringComparison.Ordinal);
+        var text = start < 0 ? stderr : stderr[start..];
+        return Whitespace().Replace(text, " ").Trim();
+    }
+
+    /// <summary>
+    /// An edge's availability failures are announced when it leads to the single API server (directly or through the HA
+    /// endpoint, which has no other backend) or to etcd, and its first and last failures fall in an announced window; a
+    /// pod's edge may also end with the prober finding the pod gone, replaced by the rollout the plan lists.
+    /// </summary>
+    private static bool Announced(JsonElement edge, IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> windows)
+    {
+        var server = edge.GetProperty("server").GetString();
+        if (server is not ("cp-1/kube-apiserver" or "cp-1/etcd" or "endpoint")) return false;
+        bool Inside(JsonElement failure) =>
+            failure.ValueKind == JsonValueKind.Object && windows.Any(w => failure.GetProperty("time").GetDateTimeOffset() is var t && t >= w.From && t <= w.To);
+        bool PodGone(JsonElement failure) =>
+            edge.GetProperty("kind").GetString() == "pod" && failure.ValueKind == JsonValueKind.Object && failure.GetProperty("error").GetString()!.Contains(" is not running ", StringComparison.Ordinal);
+        var first = edge.GetProperty("firstFailure");
+        var last = edge.GetProperty("lastFailure");
+        return Inside(first) && (Inside(last) || PodGone(last));
+    }
+
+    private static string Describe(JsonElement edge)
+    {
+        static string At(JsonElement f) => f.ValueKind == JsonValueKind.Object ? $"{f.GetProperty("time").GetDateTimeOffset():HH:mm:ss.f} {f.GetProperty("class").GetString()} \"{f.GetProperty("error").GetString()}\"" : "-";
+        return $"{edge.GetProperty("edge").GetString()}: {edge.GetProperty("trustFailures").GetInt32()} trust / {edge.GetProperty("availabilityFailures").GetInt32()} availability of {edge.GetProperty("attempts").GetInt32()}, first {At(edge.GetProperty("firstFailure"))}, last {At(edge.GetProperty("lastFailure"))}";
+    }
+
+    /// <summary>From each announced step's start line to its finish line (or the run's end), widened by the lines' second resolution and a prober round.</summary>
+    private static List<(DateTimeOffset From, DateTimeOffset To)> Windows(IEnumerable<string> lines, IReadOnlySet<string> announced, DateTimeOffset end)
+    {
+        var windows = new List<(DateTimeOffset From, DateTimeOffset To)>();
+        var open = new Dictionary<string, DateTimeOffset>();
+        foreach (var line in lines)
+        {
+            if (ProgressLine().Match(line) is not { Success: true } m || !announced.Contains(m.Groups["id"].Value)) continue;
+            var at = DateTimeOffset.Parse(m.Groups["at"].Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            if (m.Groups["what"].Value == "start") open[m.Groups["id"].Value] = at;
+            else if (open.Remove(m.Groups["id"].Value, out var from)) windows.Add((from.AddSeconds(-1), at.AddSeconds(4)));
+        }
+        windows.AddRange(open.Values.Select(from => (from.AddSeconds(-1), end)));
+        return windows;
+    }
+
+    private static async Task OpenSslAsync(string dir, string name, int days, bool isCa)
+    {
+        var run = await ProcessRun.RunAsync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", Path.Combine(dir, name + ".key"), "-out", Path.Combine(dir, name + ".crt"), "-days", days.ToString(CultureInfo.InvariantCulture), "-subj", "/CN=byo-" + name,
+            "-addext", isCa ? "basicConstraints=critical,CA:TRUE" : "basicConstraints=critical,CA:FALSE",
+            "-addext", isCa ? "keyUsage=critical,keyCertSign,cRLSign" : "keyUsage=critical,digitalSignature"]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+    }
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+
+    [GeneratedRegex(@"\.\s+[A-Z]")]
+    private static partial Regex SentenceEnds();
+
+    [GeneratedRegex(@"^(?<at>\S+Z) (?<what>start|finished)\s+(?<id>\S+) on ")]
+    private static partial Regex ProgressLine();
+}
