@@ -154,7 +154,16 @@ public static class CaRotation
         var staged = await run.StagedAsync(journal, ct).ConfigureAwait(false);
         await using var held = await run.LockAsync(journal.RotationId, ct).ConfigureAwait(false);
         journal = await run.WritePhaseAsync(journal.WithPhase(RotationPhase.RollingBack, run.Time.GetUtcNow()), ct).ConfigureAwait(false);
-        var steps = RollbackSteps.Build(staged, run.Nodes, cluster.Paths, journal.RotationId);
+        var steps = new List<Step>();
+        var switchBegan = journal.FinishedSteps.Any(s => s.Id.StartsWith("switch/", StringComparison.Ordinal));
+        if (switchBegan && journal.Mode == RotationMode.Rotate)
+        {
+            // Switch back first: the old pairs lead and sign again and every leaf is issued by the old CA, one control
+            // plane at a time, while every trust store still holds both. Only then are the original bytes restored.
+            var swapped = staged.Select(s => s with { Old = s.New, New = s.Old, CrossSigned = null }).ToList();
+            steps.AddRange(new PhaseSteps(swapped, run.Nodes, cluster.Paths, journal.Mode, cluster.Issuer).Switch("rollback-switch", stage: false));
+        }
+        steps.AddRange(RollbackSteps.Build(staged, run.Nodes, cluster.Paths, journal.RotationId));
         journal = await run.StepsAsync(journal, steps, journal.RotationId, ct).ConfigureAwait(false);
         if (!run.DryRun && cluster.OperatorKubeconfig is { } own) await new OperatorKubeconfig(own).RestoreAsync(journal.RotationId, ct).ConfigureAwait(false);
         journal = await run.WritePhaseAsync(journal.WithPhase(RotationPhase.RolledBack, run.Time.GetUtcNow()), ct).ConfigureAwait(false);

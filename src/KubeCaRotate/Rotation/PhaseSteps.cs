@@ -116,34 +116,40 @@ public sealed class PhaseSteps(IReadOnlyList<StagedCa> cas, RotationNodes nodes,
 
     // ---------------------------------------------------------------- switch
 
-    public IReadOnlyList<Step> Switch()
+    /// <summary>
+    /// The switch phase; <paramref name="phase"/> names its step ids. A rollback from the switch runs it with old and new
+    /// swapped and phase "rollback-switch" (the old pair leads again, every leaf is issued by the old CA), so that
+    /// restoring the original bytes afterwards never meets a peer that presents a certificate its trust lacks.
+    /// </summary>
+    public IReadOnlyList<Step> Switch(string phase = "switch", bool stage = true)
     {
         var steps = new List<Step>();
-        foreach (var cp in nodes.ControlPlanes) steps.Add(Stage(cp.Name));
+        if (stage)
+            foreach (var cp in nodes.ControlPlanes) steps.Add(Stage(cp.Name));
         foreach (var cp in nodes.ControlPlanes)
             foreach (var ca in cas)
-                steps.Add(Activate(cp.Name, ca));
+                steps.Add(Activate(cp.Name, ca, phase));
         if (mode == RotationMode.Renew) return steps;
 
         foreach (var cp in nodes.ControlPlanes)
         {
             foreach (var ca in cas)
                 foreach (var leaf in KubeadmCatalog.Leaves.Where(l => l.Ca == ca.Ca))
-                    steps.Add(ReissueLeafFile($"switch/{RotationPaths.Name(ca.Ca)}/reissue/{cp.Name}/{leaf.Name}", $"re-issue {leaf.CertFile} from the new {RotationPaths.Name(ca.Ca)} on {cp.Name}",
+                    steps.Add(ReissueLeafFile($"{phase}/{RotationPaths.Name(ca.Ca)}/reissue/{cp.Name}/{leaf.Name}", $"re-issue {leaf.CertFile} from the new {RotationPaths.Name(ca.Ca)} on {cp.Name}",
                         ReissueBatch, cp.Name, ca, Kubeadm.Pki(leaf.CertFile), Kubeadm.Pki(leaf.KeyFile), ["11.4"]));
             if (Cluster is { } cluster)
                 foreach (var conf in new[] { Kubeadm.AdminConf, Kubeadm.SuperAdminConf, Kubeadm.ControllerManagerConf, Kubeadm.SchedulerConf })
-                    steps.Add(ReissueKubeconfigClient($"switch/ca/reissue/{cp.Name}/{NodePath.GetFileName(conf)}", ReissueBatch, cp.Name, cluster, conf, ["9"]));
+                    steps.Add(ReissueKubeconfigClient($"{phase}/ca/reissue/{cp.Name}/{NodePath.GetFileName(conf)}", ReissueBatch, cp.Name, cluster, conf, ["9"]));
         }
 
-        steps.AddRange(ControlPlaneRestarts("switch", restartEtcd: Etcd is not null, restartApiServer: true, restartKcm: Cluster is not null, restartScheduler: Cluster is not null));
+        steps.AddRange(ControlPlaneRestarts(phase, restartEtcd: Etcd is not null, restartApiServer: true, restartKcm: Cluster is not null, restartScheduler: Cluster is not null));
 
         if (Cluster is { } c)
         {
             foreach (var node in nodes.All)
             {
-                steps.Add(ReissueKubeconfigClient($"switch/ca/reissue/{node.Name}/kubelet.conf", KubeletBatch, node.Name, c, Kubeadm.KubeletConf, ["11.3"]));
-                steps.Add(FileStep.RestartKubelet($"switch/ca/restart-kubelet/{node.Name}", ["11.3"], KubeletBatch, node));
+                steps.Add(ReissueKubeconfigClient($"{phase}/ca/reissue/{node.Name}/kubelet.conf", KubeletBatch, node.Name, c, Kubeadm.KubeletConf, ["11.3"]));
+                steps.Add(FileStep.RestartKubelet($"{phase}/ca/restart-kubelet/{node.Name}", ["11.3"], KubeletBatch, node));
             }
         }
         return steps;
@@ -318,9 +324,9 @@ public sealed class PhaseSteps(IReadOnlyList<StagedCa> cas, RotationNodes nodes,
     }
 
     /// <summary>The new pair becomes the active one: key (0600), the CA file with the new certificate first, and KCM's signer copy.</summary>
-    private Step Activate(string cp, StagedCa ca) => new()
+    private Step Activate(string cp, StagedCa ca, string phase = "switch") => new()
     {
-        Id = $"switch/{RotationPaths.Name(ca.Ca)}/activate/{cp}", Name = $"make the new {RotationPaths.Name(ca.Ca)} the signing pair on {cp}", ProcedureRows = ["1", "3"], Batch = ActivateBatch, Node = cp,
+        Id = $"{phase}/{RotationPaths.Name(ca.Ca)}/activate/{cp}", Name = $"make the new {RotationPaths.Name(ca.Ca)} the signing pair on {cp}", ProcedureRows = ["1", "3"], Batch = ActivateBatch, Node = cp,
         Propose = async (ctx, ct) =>
         {
             var access = ctx.Nodes[cp].Access;
