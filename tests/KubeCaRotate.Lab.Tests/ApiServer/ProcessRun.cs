@@ -26,7 +26,7 @@ public sealed record ProcessRun(int ExitCode, string Stdout, string Stderr)
             await process.StandardInput.WriteAsync(stdin);
             process.StandardInput.Close();
         }
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(300));
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -34,7 +34,7 @@ public sealed record ProcessRun(int ExitCode, string Stdout, string Stderr)
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within 120 s.");
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within 300 s.");
         }
         return new ProcessRun(process.ExitCode, await stdout, await stderr);
     }

@@ -6,7 +6,7 @@ namespace KubeCaRotate.Lab.Tests.Prober;
 /// <summary>Waits on what the lab's prober (started by lab up) writes to DIR/probe.jsonl.</summary>
 public sealed class ProbeWatch(LabTopology lab)
 {
-    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(180);
 
     public ProbeLog Log { get; } = ProbeLog.Of(lab);
 
