@@ -16,12 +16,22 @@ namespace KubeCaRotate.Rotation;
 public sealed class TrustModelGate(ClusterSnapshot snapshot, TrustModel model, TimeProvider? time = null) : ITrustGate
 {
     private readonly List<ProposedChange> _applied = [];
+    private readonly Lock _lock = new();
     private TrustReport? _current;
 
     /// <summary>The changes of every allowed step, in order, as the trust model sees them.</summary>
     public IReadOnlyList<ProposedChange> Applied => _applied;
 
+    /// <summary>
+    /// The engine runs the steps of a batch on several nodes at once: checks are serialized, so each one sees the
+    /// changes of every step allowed before it (and the list of applied changes is never written while read).
+    /// </summary>
     public Task<IReadOnlyList<string>> CheckAsync(Step step, IReadOnlyList<StepChange> changes, RotationNodes nodes, CancellationToken ct)
+    {
+        lock (_lock) return Check(changes, ct);
+    }
+
+    private Task<IReadOnlyList<string>> Check(IReadOnlyList<StepChange> changes, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         var proposed = changes.SelectMany(Map).ToList();

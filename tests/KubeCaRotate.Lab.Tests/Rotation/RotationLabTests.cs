@@ -20,7 +20,7 @@ public class RotationLabTests(RotationLab lab)
 
     private string NodeFile(string node, string path) => Path.Combine(lab.Dir, "nodes", node) + path;
 
-    [Fact]
+    [RotationLabFact]
     public async Task Start_and_complete_all_three_cas_with_no_failed_connection_and_only_the_new_cas_left()
     {
         var before = DateTimeOffset.UtcNow;
@@ -108,7 +108,7 @@ public class RotationLabTests(RotationLab lab)
         (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(0);
     }
 
-    [Fact]
+    [RotationLabFact]
     public async Task Killed_at_twenty_points_of_start_and_complete_it_finishes_with_the_same_new_ca()
     {
         var before = DateTimeOffset.UtcNow;
@@ -153,7 +153,7 @@ public class RotationLabTests(RotationLab lab)
         }
     }
 
-    [Fact]
+    [RotationLabFact]
     public async Task Renew_extends_the_cas_with_no_failed_handshake_and_no_leaf_reissued()
     {
         var before = DateTimeOffset.UtcNow;
