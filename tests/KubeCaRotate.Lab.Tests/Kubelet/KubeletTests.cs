@@ -89,7 +89,7 @@ public class KubeletTests(KubeletLabFixture fixture) : IClassFixture<KubeletLabF
         {
             var (status, pod) = await fixture.SendAsync(HttpMethod.Get, "/api/v1/namespaces/kube-system/pods/kube-apiserver-cp-1");
             return status == 200 && pod!["metadata"]!["annotations"]!["kubernetes.io/config.hash"]!.GetValue<string>() == hash
-                && pod["status"]?["startTime"]?.GetValue<string>() == Stamp(after.StartedAt) ? pod : null;
+                && pod["status"]?["startTime"]?.GetValue<string>() is { } started && SameStart(started, after.StartedAt) ? pod : null;
         }, "the mirror pod kube-apiserver-cp-1 to show the new hash and start time");
         await fixture.WaitApiReadyAsync(); // the lab has one API server: leave it serving for the next test
     }

@@ -12,14 +12,26 @@ public sealed class ProbeWatch(LabTopology lab)
 
     public IReadOnlyList<ProbeRecord> Since(DateTimeOffset since) => Log.Read().Where(r => r.Time >= since).ToList();
 
-    /// <summary>Waits until every edge seen since <paramref name="since"/> has at least <paramref name="rounds"/> attempts after it, and returns them.</summary>
+    /// <summary>How long an edge may go unprobed while others are before it counts as gone (discovery runs every 5 s).</summary>
+    private static readonly TimeSpan Gone = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Waits until every edge still probed since <paramref name="since"/> has at least <paramref name="rounds"/> attempts
+    /// after it, and returns them. An edge the prober stopped discovering (a replaced pod, an aggregated API server the
+    /// prober can no longer list through an API server it does not trust) has no further attempts to wait for: it counts
+    /// once nothing was recorded for it in <see cref="Gone"/> while other edges were.
+    /// </summary>
     public async Task<IReadOnlyList<ProbeRecord>> RoundsAsync(DateTimeOffset since, int rounds)
     {
         IReadOnlyList<ProbeRecord> records = [];
-        await UntilAsync($"{rounds} attempts on every edge since {since:O}", () =>
+        await UntilAsync($"{rounds} attempts on every edge still probed since {since:O}", () =>
         {
             records = Since(since);
-            return records.Count > 0 && records.GroupBy(r => r.Edge).All(g => g.Count() >= rounds);
+            if (records.Count == 0) return false;
+            var latest = records.Max(r => r.Time);
+            var edges = records.GroupBy(r => r.Edge).ToList();
+            return edges.Any(g => g.Count() >= rounds)
+                && edges.All(g => g.Count() >= rounds || latest - g.Max(r => r.Time) > Gone);
         });
         return records;
     }
