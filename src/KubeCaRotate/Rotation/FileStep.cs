@@ -71,10 +71,15 @@ public static class FileStep
         };
     }
 
-    /// <summary>Restarts the kubelet with the inventory's command; done only once journaled. Verify waits for the node to be Ready again.</summary>
+    /// <summary>
+    /// Restarts the kubelet with the inventory's command; done only once journaled. Verify waits for the node to be Ready
+    /// again. Running containers are not touched (the container runtime keeps them), but the kubelet's own API is down
+    /// while it restarts: that is announced as the step's disruption.
+    /// </summary>
     public static Step RestartKubelet(string id, string[] rows, string batch, RotationNode node) => new()
     {
         Id = id, Name = $"restart the kubelet on {node.Name}", ProcedureRows = rows, Batch = batch, Node = node.Name,
+        Disruption = KubeletApiDisruption,
         Propose = (_, _) => Task.FromResult<IReadOnlyList<StepChange>>([new StepChange.RunCommand(node.Name, "kubelet", node.RestartKubelet)]),
         IsDone = (_, _) => Task.FromResult(false),
         Verify = async (ctx, _, at, ct) =>
@@ -84,6 +89,10 @@ public static class FileStep
             await ctx.Restarts.WaitKubeletRestartedAsync(node.Name, at, ct).ConfigureAwait(false);
         },
     };
+
+    /// <summary>What a kubelet restart interrupts: its API on port 10250, which the API servers call for logs, exec, attach, port-forward and metrics.</summary>
+    public const string KubeletApiDisruption =
+        "a restarting kubelet's API (kubectl logs, exec, attach, port-forward and metrics scrapes on that node) does not answer until it is back (typically seconds); running pods are not touched";
 
     private static Func<StepContext, IReadOnlyList<StepChange>, DateTimeOffset, CancellationToken, Task> WaitForStaticPod(string node, string component) =>
         async (ctx, _, at, ct) =>
