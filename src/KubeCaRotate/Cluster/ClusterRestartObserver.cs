@@ -19,7 +19,6 @@ namespace KubeCaRotate.Cluster;
 public sealed class ClusterRestartObserver : IRestartObserver
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(500);
 
     private readonly RotationApiConnection _connection;
     private readonly RotationNodes _nodes;
@@ -40,18 +39,10 @@ public sealed class ClusterRestartObserver : IRestartObserver
     {
         var target = _nodes[node];
         var mirror = $"{component}-{node}";
-        var deadline = _time.GetUtcNow() + _timeout;
-        string seen;
-        while (true)
-        {
-            seen = await LookAtStaticPodAsync(target, component, mirror, after, ct).ConfigureAwait(false) ?? "";
-            if (seen.Length == 0) return;
-            if (_time.GetUtcNow() >= deadline) break;
-            await Task.Delay(Poll, _time, ct).ConfigureAwait(false);
-        }
-        throw new RotationException(
-            $"{component} on {node} did not come back within {ApiTime.Duration(_timeout)}: {seen}; " +
-            $"look at the pod's log (crictl logs of the {component} container on {node}) and the kubelet's log on {node} (journalctl -u kubelet), then run again.");
+        await ClusterWait.UntilAsync(_time, _time.GetUtcNow() + _timeout, c => LookAtStaticPodAsync(target, component, mirror, after, c),
+            seen => new RotationException(
+                $"{component} on {node} did not come back within {ApiTime.Duration(_timeout)}: {seen}; " +
+                $"look at the pod's log (crictl logs of the {component} container on {node}) and the kubelet's log on {node} (journalctl -u kubelet), then run again."), ct).ConfigureAwait(false);
     }
 
     /// <summary>Null when the pod is back; otherwise what holds it up.</summary>
@@ -89,18 +80,10 @@ public sealed class ClusterRestartObserver : IRestartObserver
         // The restart command has returned when this is called, so the old kubelet is stopped: a renewal from now on is the new one's.
         var commandReturned = _time.GetUtcNow();
         var renewedAfter = ApiTime.ToMicrosecond(commandReturned > after ? commandReturned : after);
-        var deadline = commandReturned + _timeout;
-        string seen;
-        while (true)
-        {
-            seen = await LookAtKubeletAsync(node, after, renewedAfter, ct).ConfigureAwait(false) ?? "";
-            if (seen.Length == 0) return;
-            if (_time.GetUtcNow() >= deadline) break;
-            await Task.Delay(Poll, _time, ct).ConfigureAwait(false);
-        }
-        throw new RotationException(
-            $"The kubelet on {node} did not come back within {ApiTime.Duration(_timeout)}: {seen}; " +
-            $"look at the kubelet's log on {node} (journalctl -u kubelet) and at its kubeconfig and client certificate, then run again.");
+        await ClusterWait.UntilAsync(_time, commandReturned + _timeout, c => LookAtKubeletAsync(node, after, renewedAfter, c),
+            seen => new RotationException(
+                $"The kubelet on {node} did not come back within {ApiTime.Duration(_timeout)}: {seen}; " +
+                $"look at the kubelet's log on {node} (journalctl -u kubelet) and at its kubeconfig and client certificate, then run again."), ct).ConfigureAwait(false);
     }
 
     private async Task<string?> LookAtKubeletAsync(string node, DateTimeOffset after, DateTimeOffset renewedAfter, CancellationToken ct)

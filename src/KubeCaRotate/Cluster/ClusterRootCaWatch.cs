@@ -21,32 +21,24 @@ public sealed class ClusterRootCaWatch(RotationApiConnection connection, TimePro
     public const string CaKey = "ca.crt";
 
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(500);
     private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
 
     public async Task WaitPublishedAsync(IReadOnlyList<X509Certificate2> expected, CancellationToken ct)
     {
         var want = Fingerprints(expected);
-        var deadline = time.GetUtcNow() + _timeout;
-        string seen;
-        while (true)
-        {
-            try
+        await ClusterWait.UntilAsync(time, time.GetUtcNow() + _timeout, async c =>
             {
-                var lagging = await LaggingAsync(want, ct).ConfigureAwait(false);
-                if (lagging.Count == 0) return;
-                seen = lagging.Count == 1 ? lagging[0] : $"{lagging[0]} (and {lagging.Count - 1} more objects lag)";
-            }
-            catch (ClusterApiException e)
-            {
-                seen = $"the API did not answer ({e.Message.TrimEnd('.')})";
-            }
-            if (time.GetUtcNow() >= deadline) break;
-            await Task.Delay(Poll, time, ct).ConfigureAwait(false);
-        }
-        throw new RotationException(
-            $"The controller-manager did not publish {Describe(want)} as the cluster's root CA within {ApiTime.Duration(_timeout)}: {seen}; " +
-            "check that every kube-controller-manager runs with the --root-ca-file of this phase and look at its log (root-ca-cert-publisher, tokens controller), then run again.");
+                var lagging = await LaggingAsync(want, c).ConfigureAwait(false);
+                return lagging.Count switch
+                {
+                    0 => null,
+                    1 => lagging[0],
+                    _ => $"{lagging[0]} (and {lagging.Count - 1} more objects lag)",
+                };
+            },
+            seen => new RotationException(
+                $"The controller-manager did not publish {Describe(want)} as the cluster's root CA within {ApiTime.Duration(_timeout)}: {seen}; " +
+                "check that every kube-controller-manager runs with the --root-ca-file of this phase and look at its log (root-ca-cert-publisher, tokens controller), then run again."), ct).ConfigureAwait(false);
     }
 
     /// <summary>One sentence part per object whose ca.crt is not the expected set, namespaces' missing ConfigMaps included.</summary>

@@ -21,7 +21,6 @@ public sealed class ClusterWorkloads(RotationApiConnection connection, TimeProvi
     public const string StatefulSet = "StatefulSet";
 
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(500);
     private readonly TimeSpan _timeout = timeout ?? DefaultTimeout;
 
     public async Task<IReadOnlyList<WorkloadRef>> ListAsync(CancellationToken ct)
@@ -84,38 +83,24 @@ public sealed class ClusterWorkloads(RotationApiConnection connection, TimeProvi
 
     public async Task WaitRolledOutAsync(WorkloadRef workload, CancellationToken ct)
     {
-        var deadline = time.GetUtcNow() + _timeout;
-        var seen = "";
-        while (true)
-        {
-            try
+        await ClusterWait.UntilAsync(time, time.GetUtcNow() + _timeout, async c =>
             {
-                var current = await ReadAsync(workload, ct).ConfigureAwait(false);
-                if (current is null) return; // gone: nothing of it runs with the old trust
+                var current = await ReadAsync(workload, c).ConfigureAwait(false);
+                if (current is null) return null; // gone: nothing of it runs with the old trust
                 switch (current.Status.State)
                 {
                     case RolloutState.Done:
-                        var old = await connection.CallAsync((api, t) => OldTemplatePods.FindAsync(api, current.Workload, t), ct).ConfigureAwait(false);
-                        if (old.None) return;
-                        seen = $"{current.Status.Detail}, but {old.Describe()}";
-                        break;
+                        var old = await connection.CallAsync((api, t) => OldTemplatePods.FindAsync(api, current.Workload, t), c).ConfigureAwait(false);
+                        return old.None ? null : $"{current.Status.Detail}, but {old.Describe()}";
                     case RolloutState.Stuck:
                         throw new RotationException($"{workload} will not finish rolling out: {current.Status.Detail}; then run again.");
                     default:
-                        seen = current.Status.Detail;
-                        break;
+                        return current.Status.Detail;
                 }
-            }
-            catch (ClusterApiException e)
-            {
-                seen = $"the API did not answer ({e.Message.TrimEnd('.')})";
-            }
-            if (time.GetUtcNow() >= deadline) break;
-            await Task.Delay(Poll, time, ct).ConfigureAwait(false);
-        }
-        throw new RotationException(
-            $"{workload} did not finish rolling out within {ApiTime.Duration(_timeout)}: {seen}; look at its pods (kubectl -n {workload.Namespace} get pods, " +
-            $"kubectl -n {workload.Namespace} describe {workload.Kind.ToLowerInvariant()} {workload.Name}) and the controller-manager's log, then run again.");
+            },
+            seen => new RotationException(
+                $"{workload} did not finish rolling out within {ApiTime.Duration(_timeout)}: {seen}; look at its pods (kubectl -n {workload.Namespace} get pods, " +
+                $"kubectl -n {workload.Namespace} describe {workload.Kind.ToLowerInvariant()} {workload.Name}) and the controller-manager's log, then run again."), ct).ConfigureAwait(false);
     }
 
     private sealed record WorkloadState(string? TemplateAnnotation, RolloutStatus Status, object Workload);
