@@ -82,7 +82,7 @@ public sealed partial class RotationEdgeCaseLabTests(RotationEdgeCaseLab lab) : 
         try
         {
             // The API server restarted by the trust phase (it loads --etcd-cafile only at start) answers 503 to everything, /readyz included: it never becomes ready.
-            var failed = await lab.RunAsync(["start", "--inventory", lab.Inventory, "--yes"], line =>
+            var failed = await lab.RunAsync(["start", "--inventory", lab.Inventory, "--yes"], onLine: line =>
             {
                 if (line.Contains(" start    trust/restart-kube-apiserver/cp-1 ", StringComparison.Ordinal) && Interlocked.Exchange(ref faulted, 1) == 0)
                     lab.SetFaults("""{"unavailableRate":1,"exemptPaths":[]}""");

@@ -42,7 +42,7 @@ public class RotationLabTests(RotationLab lab)
 
         // The prober, from before start to after complete: no trust failure and no failure through the HA endpoint.
         var report = await lab.ReportAsync(before, after);
-        Assert.True(report.GetProperty("trustFailures").GetInt32() == 0 && report.GetProperty("endpointFailures").GetInt32() == 0, RotationLab.Failures(report));
+        Assert.True(report.GetProperty("trustFailures").GetInt32() == 0 && report.GetProperty("endpointFailures").GetInt32() == 0, RotationLabFixture.Failures(report));
 
         // Every leaf on every control plane passes openssl verify against the new CA file and fails against the old CA.
         foreach (var cp in new[] { "cp-1", "cp-2", "cp-3" })
@@ -92,19 +92,19 @@ public class RotationLabTests(RotationLab lab)
     [RotationLabFact]
     public async Task Rollback_from_trusted_and_from_switched_restores_every_file_byte_for_byte()
     {
-        var pristine = lab.NodeFileHashes();
+        var pristine = lab.NodeFileHashes(withRotationState: false);
         (await lab.StartAsync("--until", "trusted")).EnsureExit(0);
         Assert.Equal("trusted", (await lab.StatusAsync()).GetProperty("phase").GetString());
-        Assert.NotEqual(pristine, lab.NodeFileHashes());
+        Assert.NotEqual(pristine, lab.NodeFileHashes(withRotationState: false));
         (await lab.RollbackAsync()).EnsureExit(0);
-        Assert.Equal(pristine, lab.NodeFileHashes());
+        Assert.Equal(pristine, lab.NodeFileHashes(withRotationState: false));
         (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(0);
 
         (await lab.StartAsync()).EnsureExit(0);
         Assert.Equal("switched", (await lab.StatusAsync()).GetProperty("phase").GetString());
         (await lab.RollbackAsync()).EnsureExit(0);
         Assert.Equal("rolled-back", (await lab.StatusAsync()).GetProperty("phase").GetString());
-        Assert.Equal(pristine, lab.NodeFileHashes());
+        Assert.Equal(pristine, lab.NodeFileHashes(withRotationState: false));
         (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(0);
     }
 
@@ -143,7 +143,7 @@ public class RotationLabTests(RotationLab lab)
         Assert.True(kills >= 20, $"only {kills} kills landed before the runs finished");
         Assert.Equal("completed", (await lab.StatusAsync()).GetProperty("phase").GetString());
         var report = await lab.ReportAsync(before, DateTimeOffset.UtcNow);
-        Assert.True(report.GetProperty("trustFailures").GetInt32() == 0 && report.GetProperty("endpointFailures").GetInt32() == 0, RotationLab.Failures(report));
+        Assert.True(report.GetProperty("trustFailures").GetInt32() == 0 && report.GetProperty("endpointFailures").GetInt32() == 0, RotationLabFixture.Failures(report));
         (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(0);
         foreach (var (ca, sha) in fingerprints!)
         {
@@ -163,7 +163,7 @@ public class RotationLabTests(RotationLab lab)
         (await lab.StartAsync("--mode", "renew")).EnsureExit(0);
         (await lab.CompleteAsync()).EnsureExit(0);
         var report = await lab.ReportAsync(before, DateTimeOffset.UtcNow);
-        Assert.True(report.GetProperty("trustFailures").GetInt32() == 0 && report.GetProperty("endpointFailures").GetInt32() == 0, RotationLab.Failures(report));
+        Assert.True(report.GetProperty("trustFailures").GetInt32() == 0 && report.GetProperty("endpointFailures").GetInt32() == 0, RotationLabFixture.Failures(report));
         foreach (var (file, content) in leaves) Assert.Equal(content, File.ReadAllText(file));
         var renewed = PemBundle.Parse(File.ReadAllText(NodeFile("cp-1", Kubeadm.CaCert)), "ca.crt");
         Assert.Single(renewed.Certificates);
