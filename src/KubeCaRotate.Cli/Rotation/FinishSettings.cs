@@ -16,9 +16,9 @@ public class FinishSettings : RotationClusterSettings
     public bool Yes { get; init; }
 
     [CommandOption("--kubelet-parallelism <N>")]
-    [Description("How many kubelets restart at once, a wave (default 1).")]
-    [DefaultValue(1)]
-    public int KubeletParallelism { get; init; } = 1;
+    [Description("How many kubelets restart at once, a wave, after the first one, which restarts alone as a canary (default 5). Running pods are not touched by a kubelet restart.")]
+    [DefaultValue(KubeCaRotate.Rotation.RotationRequest.DefaultKubeletParallelism)]
+    public int KubeletParallelism { get; init; } = KubeCaRotate.Rotation.RotationRequest.DefaultKubeletParallelism;
 
     [CommandOption("--workload-parallelism <N>")]
     [Description("How many workloads roll at once (default 4).")]

@@ -61,9 +61,9 @@ public class RotationRequestSettings : RotationClusterSettings
     public string? LeafValidity { get; init; }
 
     [CommandOption("--kubelet-parallelism <N>")]
-    [Description("How many kubelets restart at once, a wave (default 1).")]
-    [DefaultValue(1)]
-    public int KubeletParallelism { get; init; } = 1;
+    [Description("How many kubelets restart at once, a wave, after the first one, which restarts alone as a canary (default 5). Running pods are not touched by a kubelet restart.")]
+    [DefaultValue(RotationRequest.DefaultKubeletParallelism)]
+    public int KubeletParallelism { get; init; } = RotationRequest.DefaultKubeletParallelism;
 
     [CommandOption("--workload-parallelism <N>")]
     [Description("How many workloads roll at once (default 4).")]

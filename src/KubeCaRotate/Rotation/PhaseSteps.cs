@@ -55,12 +55,12 @@ public sealed class PhaseSteps(IReadOnlyList<StagedCa> cas, RotationNodes nodes,
 
     private StagedCa? Etcd => cas.FirstOrDefault(c => c.Ca == CaKind.Etcd);
 
-    /// <summary>The batch policies of a run: file edits on all nodes at once, restarts one control plane at a time, kubelets in waves.</summary>
+    /// <summary>The batch policies of a run: file edits on all nodes at once, restarts one control plane at a time, kubelets one first (a canary) and then in waves.</summary>
     public static IReadOnlyList<BatchPolicy> Batches(int kubeletParallelism) =>
     [
         new(StageBatch, int.MaxValue), new(BundleBatch, int.MaxValue), new(KubeconfigBatch, int.MaxValue), new(ActivateBatch, int.MaxValue),
         new(ReissueBatch, int.MaxValue), new(CleanupBatch, int.MaxValue), new(SignerBatch, 1), new(RestartBatch, 1),
-        new(KubeletBatch, kubeletParallelism), new(ClusterBatch, 1),
+        new(KubeletBatch, kubeletParallelism, Canary: true), new(ClusterBatch, 1),
     ];
 
     // ---------------------------------------------------------------- trust

@@ -18,8 +18,23 @@ public sealed class RotationEngine(StepContext context, JournalStore journals, I
         foreach (var batch in Batches(steps))
         {
             var byNode = batch.GroupBy(s => s.Node).Select(g => g.ToList()).ToList();
-            var parallelism = Math.Max(1, batches?.FirstOrDefault(b => b.Batch == batch[0].Batch)?.Parallelism ?? 1);
+            var policy = batches?.FirstOrDefault(b => b.Batch == batch[0].Batch);
+            var parallelism = Math.Max(1, policy?.Parallelism ?? 1);
             progress?.Report(new RotationEvent.BatchStarted(context.Time.GetUtcNow(), batch[0].Batch, byNode.Select(g => g[0].Node).ToList(), parallelism));
+            if (policy is { Canary: true } && byNode.Count > 1 && parallelism > 1)
+            {
+                await RunNodesAsync(byNode[..1], 1, () => current, j => current = j, ct).ConfigureAwait(false);
+                byNode = byNode[1..];
+            }
+            await RunNodesAsync(byNode, parallelism, () => current, j => current = j, ct).ConfigureAwait(false);
+        }
+        return current;
+    }
+
+    /// <summary>Each node's steps in order, nodes in parallel up to <paramref name="parallelism"/>; the first failure stops the rest.</summary>
+    private async Task RunNodesAsync(IReadOnlyList<List<Step>> byNode, int parallelism, Func<RotationJournal> read, Action<RotationJournal> write, CancellationToken ct)
+    {
+        {
             using var slots = new SemaphoreSlim(parallelism, parallelism);
             // The first failure stops the batch: no further node starts its steps (a control plane that did not come back must not be followed by the next).
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -29,7 +44,7 @@ public sealed class RotationEngine(StepContext context, JournalStore journals, I
                 try
                 {
                     foreach (var step in nodeSteps)
-                        await RunStepAsync(step, () => current, j => current = j, stop.Token).ConfigureAwait(false);
+                        await RunStepAsync(step, read, write, stop.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
                 {
@@ -53,7 +68,6 @@ public sealed class RotationEngine(StepContext context, JournalStore journals, I
                 throw;
             }
         }
-        return current;
     }
 
     private async Task RunStepAsync(Step step, Func<RotationJournal> read, Action<RotationJournal> write, CancellationToken ct)

@@ -5,7 +5,10 @@ namespace KubeCaRotate.Rotation;
 /// <summary>What the operator asked for (the CLI fills it from its options; tests fill it directly).</summary>
 public sealed record RotationRequest
 {
-    /// <summary>The CAs to rotate, each with its source; today only <see cref="CaKind.Cluster"/> has steps.</summary>
+    /// <summary>Kubelets restarted at once by default: a kubelet restart leaves running pods alone, and the first node goes alone as a canary.</summary>
+    public const int DefaultKubeletParallelism = 5;
+
+    /// <summary>The CAs to rotate (cluster, front-proxy, etcd), each with its source.</summary>
     public required IReadOnlyList<CaRotationRequest> Cas { get; init; }
 
     public RotationMode Mode { get; init; } = RotationMode.Rotate;
@@ -13,8 +16,8 @@ public sealed record RotationRequest
     /// <summary>Run over dry-run nodes: every check and read runs, nothing changes, the changes are reported.</summary>
     public bool DryRun { get; init; }
 
-    /// <summary>How many kubelets restart at once (a wave).</summary>
-    public int KubeletParallelism { get; init; } = 1;
+    /// <summary>How many kubelets restart at once (a wave), after the first, which restarts alone.</summary>
+    public int KubeletParallelism { get; init; } = DefaultKubeletParallelism;
 
     /// <summary>How many workloads roll at once.</summary>
     public int WorkloadParallelism { get; init; } = 4;
@@ -28,7 +31,7 @@ public sealed record FinishRequest
 {
     public bool DryRun { get; init; }
 
-    public int KubeletParallelism { get; init; } = 1;
+    public int KubeletParallelism { get; init; } = RotationRequest.DefaultKubeletParallelism;
 
     public int WorkloadParallelism { get; init; } = 4;
 }

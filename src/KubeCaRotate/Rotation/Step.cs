@@ -44,5 +44,9 @@ public sealed record Step
     public override string ToString() => Id;
 }
 
-/// <summary>A batch's concurrency: how many nodes' steps run at once (1: one node at a time, waiting for each).</summary>
-public sealed record BatchPolicy(string Batch, int Parallelism);
+/// <summary>
+/// A batch's concurrency: how many nodes' steps run at once (1: one node at a time, waiting for each). With
+/// <paramref name="Canary"/>, the first node's steps run alone and the others start only once they succeeded, so a
+/// change that breaks a node breaks one, not a whole wave.
+/// </summary>
+public sealed record BatchPolicy(string Batch, int Parallelism, bool Canary = false);

@@ -113,13 +113,13 @@ public sealed partial class RotationEdgeCaseLabTests(RotationEdgeCaseLab lab) : 
         catch
         {
             lab.SetFaults(null);
-            await LeaveHealthyAsync();
+            await lab.LeaveHealthyAsync();
             throw;
         }
 
-        var rollback = await RollbackAsync();
+        var rollback = await lab.RollbackAsync();
         // Whatever the first rollback did, a cluster rolled back in the end is what the other tests need.
-        var retried = rollback.ExitCode == 0 ? null : await RollbackAsync();
+        var retried = rollback.ExitCode == 0 ? null : await lab.RollbackAsync();
         Assert.Equal("rolled-back", (await lab.StatusAsync()).GetProperty("phase").GetString());
         Assert.Equal(pristine, lab.NodeFileHashes(withRotationState: false));
         Assert.True(rollback.ExitCode == ExitCodes.Ok,
@@ -135,7 +135,7 @@ public sealed partial class RotationEdgeCaseLabTests(RotationEdgeCaseLab lab) : 
         }
         catch
         {
-            await LeaveHealthyAsync();
+            await lab.LeaveHealthyAsync();
             throw;
         }
     }
@@ -199,20 +199,7 @@ public sealed partial class RotationEdgeCaseLabTests(RotationEdgeCaseLab lab) : 
             $"availability failures the plan did not announce (windows {string.Join(", ", windows.Select(w => $"{w.From:HH:mm:ss}-{w.To:HH:mm:ss}"))}): {string.Join("; ", unannounced)}");
     }
 
-    /// <summary>After a failed test: a rotation left open is rolled back (twice if need be), so the next test finds a healthy cluster.</summary>
-    private async Task LeaveHealthyAsync()
-    {
-        for (var i = 0; i < 2; i++)
-        {
-            var phase = (await lab.StatusAsync()).GetProperty("phase").GetString();
-            if (phase is "idle" or "rolled-back" or "completed") return;
-            await RollbackAsync();
-        }
-    }
-
     private static string Tail(string text) => string.Join('\n', text.Split('\n').TakeLast(15));
-
-    private Task<ToolRun> RollbackAsync() => lab.RunAsync(["rollback", "--inventory", lab.Inventory, "--yes"]);
 
     private static Dictionary<string, string> NewSha256(JsonElement journal) =>
         journal.GetProperty("cas").EnumerateArray().ToDictionary(c => c.GetProperty("ca").ToString(), c => c.GetProperty("newSha256").ToString());
