@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Net;
+using KubeCaRotate.Lab.Aggregator;
 using KubeCaRotate.Lab.ApiServer;
 using KubeCaRotate.Lab.ControllerManager;
 using KubeCaRotate.Lab.Endpoint;
@@ -14,7 +15,8 @@ namespace KubeCaRotate.Cli.Lab;
 /// <summary>
 /// Runs one lab component in the foreground, as its static pod or `lab up` starts it:
 /// `lab component kube-apiserver --root NODEROOT --lab-dir DIR --node NAME -- &lt;the manifest's flags&gt;`, or
-/// `lab component load-balancer --lab-dir DIR`. Not for people.
+/// `lab component load-balancer --lab-dir DIR`, or, as the kubelet stand-in runs a lab-aggregator pod's container,
+/// `lab component aggregator --lab-dir DIR --node NAME --pod NAMESPACE/NAME [--port PORT]`. Not for people.
 /// </summary>
 public sealed class LabComponentCommand : AsyncCommand<LabComponentCommand.Settings>
 {
@@ -35,6 +37,14 @@ public sealed class LabComponentCommand : AsyncCommand<LabComponentCommand.Setti
 
         [CommandOption("--node <NAME>")]
         public string? Node { get; init; }
+
+        [CommandOption("--pod <NAMESPACE/NAME>")]
+        [Description("The pod whose container this is (aggregator).")]
+        public string? Pod { get; init; }
+
+        [CommandOption("--port <PORT>")]
+        [Description("The port to serve on (aggregator; 0 or absent: any free port).")]
+        public int Port { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -68,11 +78,21 @@ public sealed class LabComponentCommand : AsyncCommand<LabComponentCommand.Setti
                 var backends = lab.ControlPlanes.Select(n => new IPEndPoint(IPAddress.Parse(n.Address), n.ApiServerPort)).ToList();
                 await new LoadBalancer(new IPEndPoint(IPAddress.Parse(lab.EndpointAddress), lab.EndpointPort), backends, TimeSpan.FromMilliseconds(500), Console.Out).RunAsync(shutdown.Token);
                 return ExitCodes.Ok;
+            case "aggregator":
+            {
+                var topology = LabTopology.Load(settings.LabDir ?? throw new UsageException("--lab-dir is required."));
+                var node = topology.Node(settings.Node ?? throw new UsageException("--node is required."));
+                var pod = (settings.Pod ?? throw new UsageException("--pod is required.")).Split('/');
+                if (pod is not [{ Length: > 0 } ns, { Length: > 0 } name]) throw new UsageException($"--pod {settings.Pod}: give the pod as NAMESPACE/NAME.");
+                Console.Out.WriteLine($"{DateTimeOffset.UtcNow:O} lab-aggregator container of pod {ns}/{name} on {node.Name} (pid {Environment.ProcessId})");
+                await AggregatorEntrypoint.RunAsync(topology, node, ns, name, settings.Port, Console.Out, shutdown.Token);
+                return ExitCodes.Ok;
+            }
             case "prober":
                 await new EdgeProber(LabTopology.Load(settings.LabDir ?? throw new UsageException("--lab-dir is required.")), TimeProvider.System, Console.Out).RunAsync(shutdown.Token);
                 return ExitCodes.Ok;
             default:
-                throw new UsageException($"The lab has no stand-in for '{settings.Component}'; it runs kube-apiserver, kube-controller-manager, kube-scheduler, prober and load-balancer.");
+                throw new UsageException($"The lab has no stand-in for '{settings.Component}'; it runs kube-apiserver, kube-controller-manager, kube-scheduler, aggregator, prober and load-balancer.");
         }
     }
 

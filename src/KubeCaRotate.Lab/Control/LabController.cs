@@ -58,20 +58,28 @@ public sealed class LabController(TextWriter log, TimeProvider time)
         return lab;
     }
 
-    /// <summary>Stops every process of the lab: node agents first (so nothing is restarted), then static pods, then the endpoint.</summary>
+    /// <summary>
+    /// Stops every process of the lab: the prober, then the node agents (so nothing is restarted), then the static pods and
+    /// the containers the agents left running (the lab-aggregator pods'), then the endpoint. Pid files are listed again
+    /// after the agents have stopped: one stopping while it started a container recorded it after the first listing.
+    /// </summary>
     public async Task<int> DownAsync(string dir, CancellationToken ct)
     {
         var lab = LabTopology.Load(dir);
         var stopped = 0;
-        var pidFiles = Directory.Exists(lab.RunDir)
+        List<string> PidFiles() => Directory.Exists(lab.RunDir)
             ? Directory.EnumerateFiles(lab.RunDir, "*.pid", SearchOption.AllDirectories).OrderBy(StopOrder).ToList()
             : [];
-        foreach (var pidFile in pidFiles)
+        // prober and agents first; then what is recorded once they are gone
+        foreach (var last in new[] { false, true })
         {
-            var process = ChildProcess.FromPidFile(pidFile, time);
-            if (process is null) continue;
-            if (process.IsAlive) stopped++;
-            await process.StopAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+            foreach (var pidFile in PidFiles().Where(f => (StopOrder(f) > 0) == last))
+            {
+                var process = ChildProcess.FromPidFile(pidFile, time);
+                if (process is null) continue;
+                if (process.IsAlive) stopped++;
+                await process.StopAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+            }
         }
         var left = Processes(lab).Where(p => p.Alive).ToList();
         if (left.Count > 0)

@@ -6,7 +6,7 @@ namespace KubeCaRotate.Lab.Kubelet;
 public sealed record KubeletRestartResult(string Node, int? OldPid, int NewPid, DateTimeOffset ReadyAt, string? ClientCertificateBefore, string? ClientCertificateAfter);
 
 /// <summary>
-/// The lab's `systemctl restart kubelet`: stops the node agent (its static pods keep running, as containers do
+/// The lab's `systemctl restart kubelet`: stops the node agent (its static pods and the lab-aggregator pods' containers keep running, as containers do
 /// under containerd), starts a new one, and waits until it has reported its Node Ready. With
 /// <c>renewClientCertificate</c> the new kubelet is asked to renew its client certificate at once, and the restart
 /// also waits until kubelet-client-current.pem points at a new certificate.

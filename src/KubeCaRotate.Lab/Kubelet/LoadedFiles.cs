@@ -53,6 +53,10 @@ public static class LoadedFiles
         foreach (var (nodePath, content) in files) WriteOne(target, nodePath, content);
     }
 
+    /// <summary>Adds one file to a component's snapshot: content the running component read itself at its start (not through a node file).</summary>
+    public static void Record(LabTopology lab, LabNode node, string component, string nodePath, byte[] content) =>
+        WriteOne(Dir(lab, node.Name, component), nodePath, content);
+
     /// <summary>Replaces one file of a component's snapshot, e.g. the kubelet's client certificate after a rotation it swapped in.</summary>
     public static void Refresh(LabTopology lab, LabNode node, string component, string nodePath)
     {

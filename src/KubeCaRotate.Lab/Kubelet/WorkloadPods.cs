@@ -12,7 +12,8 @@ using KubeCaRotate.Pki;
 namespace KubeCaRotate.Lab.Kubelet;
 
 /// <summary>
-/// The workload pods bound to this node, each run in-process as an in-cluster client: at its start it reads what
+/// The workload pods bound to this node, each run in-process as an in-cluster client (the lab-aggregator pods' containers
+/// also serve, from processes of their own that outlive the kubelet: <see cref="AggregatorContainer"/>): at its start it reads what
 /// its service-account volume would hold at that moment (ca.crt = its namespace's kube-root-ca.crt, token = the
 /// legacy token Secret of its serviceAccountName when there is one, else a bound token from the TokenRequest API, asked
 /// for as the node), records both with <see cref="LoadedFiles"/> under
@@ -81,6 +82,26 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
         return now >= pod.StopsAt;
     }
 
+    /// <summary>
+    /// A pod deleted while no kubelet ran whose container an earlier kubelet left running: out of its Services'
+    /// endpoints, then stopped, before its object goes.
+    /// </summary>
+    private async Task StopLeftContainerAsync(JsonObject pod, string ns, string name, string uid, CancellationToken ct)
+    {
+        if (WorkloadPodState.Read(Path.Combine(StateDir(lab, node.Name), WorkloadPodState.FileName(ns, name))) is not { } left || left.Uid != uid) return;
+        if (!File.Exists(AggregatorContainer.PidFile(lab, node.Name, ns, name))) return;
+        try
+        {
+            await _endpoints.RemoveAsync(pod, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException or TaskCanceledException)
+        {
+            log.WriteLine($"{time.GetUtcNow():O} pod {ns}/{name}: {e.Message}");
+        }
+        await AggregatorContainer.StopLeftAsync(lab, node.Name, ns, name, ct).ConfigureAwait(false);
+        log.WriteLine($"{time.GetUtcNow():O} pod {ns}/{name}: deleted while no kubelet ran; its container is stopped");
+    }
+
     public static string StateDir(LabTopology lab, string node) => Path.Combine(lab.RunDir, node, "workloads");
 
     public static string Component(string ns, string name) => $"pod-{ns}-{name}";
@@ -114,6 +135,7 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
                     live.Add(uid);
                     continue;
                 }
+                if (!_pods.ContainsKey(uid)) await StopLeftContainerAsync(pod, ns, name, uid, ct).ConfigureAwait(false);
                 terminating.Add((ns, name, uid));
                 continue;
             }
@@ -139,7 +161,8 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
                 {
                     log.WriteLine($"{time.GetUtcNow():O} pod {state.Namespace}/{state.Name}: {e.Message}");
                 }
-                await aggregator.DisposeAsync().ConfigureAwait(false);
+                await aggregator.StopAsync(ct).ConfigureAwait(false);
+                aggregator.Dispose();
             }
             _pods.Remove(gone);
             File.Delete(Path.Combine(StateDir(lab, node.Name), WorkloadPodState.FileName(state.Namespace, state.Name)));
@@ -162,8 +185,20 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
             foreach (var file in Directory.EnumerateFiles(StateDir(lab, node.Name), "*.json"))
             {
                 if (WorkloadPodState.Read(file) is { } left && live.Contains(left.Uid)) continue;
-                if (WorkloadPodState.Read(file) is { } stale) LoadedFiles.Forget(lab, node.Name, stale.Component);
+                if (WorkloadPodState.Read(file) is { } stale)
+                {
+                    await AggregatorContainer.StopLeftAsync(lab, node.Name, stale.Namespace, stale.Name, ct).ConfigureAwait(false);
+                    LoadedFiles.Forget(lab, node.Name, stale.Component);
+                }
                 File.Delete(file);
+            }
+            // A container started by an earlier kubelet that stopped before it recorded the pod's state.
+            foreach (var pidFile in Directory.EnumerateFiles(StateDir(lab, node.Name), "*.pid"))
+            {
+                if (File.Exists(Path.ChangeExtension(pidFile, ".json"))) continue;
+                var stem = Path.GetFileNameWithoutExtension(pidFile);
+                var split = stem.IndexOf('_', StringComparison.Ordinal);
+                if (split > 0) await AggregatorContainer.StopLeftAsync(lab, node.Name, stem[..split], stem[(split + 1)..], ct).ConfigureAwait(false);
             }
         }
         _cleaned = true;
@@ -179,8 +214,10 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
     {
         var serviceAccount = pod["spec"]?["serviceAccountName"]?.GetValue<string>() ?? "default";
         var container = pod["spec"]?["containers"]?[0];
-        var rootCa = await kubelet.GetAsync($"api/v1/namespaces/{ns}/configmaps/kube-root-ca.crt", ct).ConfigureAwait(false);
-        var caPem = rootCa.Ok ? rootCa.Body?["data"]?["ca.crt"]?.GetValue<string>() : null;
+        var earlier = WorkloadPodState.Read(Path.Combine(StateDir(lab, node.Name), WorkloadPodState.FileName(ns, name)));
+        // The container kept running while the kubelet restarted: it still holds what it read at its own start.
+        var adopted = earlier is not null && earlier.Uid == uid && earlier.CaFile is not null && File.Exists(earlier.CaFile) ? earlier : null;
+        var caPem = adopted is not null ? File.ReadAllText(adopted.CaFile!) : await RootCaAsync(ns, ct).ConfigureAwait(false);
         if (caPem is null)
         {
             // The kubelet cannot mount the projected volume: the pod stays Pending and is tried again.
@@ -193,13 +230,10 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
         string? token;
         var tokenKind = "legacy token";
         var files = new Dictionary<string, byte[]>();
-        var earlier = WorkloadPodState.Read(Path.Combine(StateDir(lab, node.Name), WorkloadPodState.FileName(ns, name)));
-        if (earlier is not null && earlier.Uid == uid && earlier.CaFile is not null && File.Exists(earlier.CaFile))
+        if (adopted is not null)
         {
-            // The container kept running while the kubelet restarted: it still holds what it read at its own start.
-            caPem = File.ReadAllText(earlier.CaFile);
-            token = earlier.TokenFile is not null && File.Exists(earlier.TokenFile) ? File.ReadAllText(earlier.TokenFile) : null;
-            startedAt = earlier.StartedAt;
+            token = adopted.TokenFile is not null && File.Exists(adopted.TokenFile) ? File.ReadAllText(adopted.TokenFile) : null;
+            startedAt = adopted.StartedAt;
         }
         else
         {
@@ -220,7 +254,7 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
             files[$"{ServiceAccountDir}/ca.crt"] = Encoding.ASCII.GetBytes(caPem);
             files[$"{ServiceAccountDir}/token"] = Encoding.ASCII.GetBytes(token);
         }
-        var adopted = earlier is not null && earlier.Uid == uid && files.Count == 0 ? earlier : null;
+        if (files.Count > 0) LoadedFiles.Write(lab, node, component, files);
         var image = container?["image"]?.GetValue<string>() ?? "";
         AggregatorContainer? aggregator = null;
         if (AggregatorNames.IsImage(image))
@@ -228,12 +262,29 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
             try
             {
                 if (token is null) throw new InvalidOperationException("it has no service-account token to read extension-apiserver-authentication with");
-                aggregator = await AggregatorContainer.StartAsync(lab, node, kubelet, pod, component, caPem, token, adopted, files, log, ct).ConfigureAwait(false);
+                if (adopted is null)
+                {
+                    // The kubelet mounts the Secret volume before it starts the container, which reads it from there.
+                    foreach (var (path, content) in await AggregatorContainer.ServingPairAsync(kubelet, pod, ct).ConfigureAwait(false))
+                        LoadedFiles.Record(lab, node, component, path, content);
+                }
+                aggregator = await AggregatorContainer.RunAsync(lab, node, ns, name, adopted, log, time, ct).ConfigureAwait(false);
                 await _endpoints.AddAsync(pod, aggregator.Port, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is ApiCallException or InvalidOperationException or IOException or HttpRequestException or System.Security.Cryptography.CryptographicException or FormatException or KubeCaRotate.Pki.PkiException)
             {
-                if (aggregator is not null) await aggregator.DisposeAsync().ConfigureAwait(false);
+                if (aggregator is { Adopted: true })
+                {
+                    // The container runs on (a kubelet restart does not stop it); the next sync adopts it again and publishes its Endpoints.
+                    aggregator.Dispose();
+                    log.WriteLine($"{time.GetUtcNow():O} pod {ns}/{name}: the Endpoints of its running container cannot be published yet: {e.Message}");
+                    return null;
+                }
+                if (aggregator is not null)
+                {
+                    await aggregator.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                    aggregator.Dispose();
+                }
                 // The container fails to start: the pod is not running, and the kubelet tries again.
                 if (_pendingReported.Add(uid))
                     await PostStatusAsync(ns, name, new JsonObject { ["status"] = new JsonObject { ["phase"] = "Pending", ["message"] = $"the aggregated API server cannot start: {e.Message}" } }, ct).ConfigureAwait(false);
@@ -241,7 +292,6 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
                 return null;
             }
         }
-        if (files.Count > 0) LoadedFiles.Write(lab, node, component, files);
         var caKey = Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(caPem)));
         if (!_clients.ContainsKey(caKey))
         {
@@ -258,10 +308,17 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
             Message = token is null ? $"no service-account token Secret for service account {serviceAccount} in {ns}; the pod does not call the API server" : null,
             ServingPort = aggregator?.Port,
         };
-        log.WriteLine($"{time.GetUtcNow():O} pod {ns}/{name}: {(earlier?.Uid == uid ? "adopted" : "started")} (service account {serviceAccount}, CA bundle {caKey[..12]}, {(token is null ? "no token" : tokenKind)})");
+        log.WriteLine($"{time.GetUtcNow():O} pod {ns}/{name}: {(adopted is not null ? "adopted" : "started")} (service account {serviceAccount}, CA bundle {caKey[..12]}, {(token is null ? "no token" : tokenKind)})");
         var running = new RunningPod(state, caKey, token, image, container?["name"]?.GetValue<string>() ?? name, pod, aggregator);
         await PublishAsync(running, ct).ConfigureAwait(false);
         return running;
+    }
+
+    /// <summary>ca.crt of the namespace's kube-root-ca.crt ConfigMap, read as the node; null when there is none.</summary>
+    private async Task<string?> RootCaAsync(string ns, CancellationToken ct)
+    {
+        var rootCa = await kubelet.GetAsync($"api/v1/namespaces/{ns}/configmaps/kube-root-ca.crt", ct).ConfigureAwait(false);
+        return rootCa.Ok ? rootCa.Body?["data"]?["ca.crt"]?.GetValue<string>() : null;
     }
 
     private async Task<string?> FindTokenAsync(string ns, string serviceAccount, CancellationToken ct)
@@ -367,12 +424,15 @@ public sealed class WorkloadPods(LabTopology lab, LabNode node, ApiServerConnect
         }
     }
 
-    /// <summary>The kubelet stops: in-process containers stop with it (their Endpoints stay: the pods still exist).</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// The kubelet stops: the in-process pods stop calling with it; the aggregator containers, processes of their own,
+    /// keep running and serving (their Endpoints stay: the pods still exist), for the next kubelet to adopt.
+    /// </summary>
+    public ValueTask DisposeAsync()
     {
-        foreach (var pod in _pods.Values)
-            if (pod.Aggregator is { } aggregator) await aggregator.DisposeAsync().ConfigureAwait(false);
+        foreach (var pod in _pods.Values) pod.Aggregator?.Dispose();
         foreach (var client in _clients.Values) client.Dispose();
         _clients.Clear();
+        return ValueTask.CompletedTask;
     }
 }

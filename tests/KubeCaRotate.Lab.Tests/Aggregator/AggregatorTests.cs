@@ -104,9 +104,14 @@ public sealed class AggregatorTests(WorkloadLab fixture)
         await WaitForAggregatorAsync();
         var before = await EndpointAsync();
         var podsBefore = await AggregatorPodsAsync();
+        var containersBefore = podsBefore.SelectMany(p => fixture.Lab.Nodes.Select(n => KubeCaRotate.Lab.Kubelet.AggregatorContainer.PidFile(fixture.Lab, n.Name, AggregatorNames.Namespace, p)))
+            .Where(File.Exists).Select(f => KubeCaRotate.Lab.Processes.ProcessIdentity.ParsePidFile(f, File.ReadAllText(f))).ToList();
+        Assert.NotEmpty(containersBefore);
         (await fixture.KubectlAsync("rollout", "restart", $"deployment/{AggregatorNames.Name}", "-n", AggregatorNames.Namespace)).EnsureSuccess();
         (await fixture.KubectlAsync("rollout", "status", $"deployment/{AggregatorNames.Name}", "-n", AggregatorNames.Namespace, "--timeout=120s")).EnsureSuccess();
         await WorkloadLab.EventuallyAsync(async () => (await AggregatorPodsAsync()) is [var only] && !podsBefore.Contains(only), "the old aggregator pod is gone and one new pod runs");
+        // Deleting the old pod ended its container's process.
+        await WorkloadLab.EventuallyAsync(() => Task.FromResult(containersBefore.All(c => !c.IsAlive())), "the old pod's container process has exited");
         var pod = (await AggregatorPodsAsync()).Single();
         await WorkloadLab.EventuallyAsync(async () => await EndpointAsync() is { } now && now != before, "the Endpoints name the new pod's address");
 

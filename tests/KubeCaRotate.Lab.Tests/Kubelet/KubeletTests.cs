@@ -13,7 +13,7 @@ using KubeCaRotate.Pki;
 namespace KubeCaRotate.Lab.Tests.Kubelet;
 
 /// <summary>The kubelet stand-in against a real lab, checked with kubectl-free HTTP, curl and openssl.</summary>
-public class KubeletTests(KubeletLabFixture fixture) : IClassFixture<KubeletLabFixture>
+public partial class KubeletTests(KubeletLabFixture fixture) : IClassFixture<KubeletLabFixture>
 {
     private ProcessIdentity PodProcess(string node, string pod)
     {
