@@ -13,20 +13,29 @@ namespace KubeCaRotate.Lab.Prober;
 /// the connection it would make: its --proxy-client-cert-file/--proxy-client-key-file as the files are now (the real one
 /// reloads them), the APIService's caBundle checked against SERVICE.NAMESPACE.svc (or no check with
 /// insecureSkipTLSVerify), and a proxied user. When the API cannot be read the edges found last are kept, so an outage
-/// of the API does not hide the edges it does not involve.
+/// of the API does not hide the edges it does not involve. The API is read with the lab's admin kubeconfig as it is now:
+/// a rotation rewrites it (new CA, new client certificate), and a client kept from before would fail from then on and
+/// leave the prober probing an aggregated API server's address that a rollout has since replaced.
 /// </summary>
 public sealed class AggregatorEdgeDiscovery(LabTopology lab, EdgeDiscovery files) : IDisposable
 {
     private const string ApiServer = "kube-apiserver";
     public const string ProxiedUser = "system:lab-prober";
     private HttpClient? _admin;
+    private DateTime _adminWritten;
     private IReadOnlyList<TrustEdge> _last = [];
 
     public async Task<IReadOnlyList<TrustEdge>> DiscoverAsync(CancellationToken ct)
     {
         try
         {
-            _admin ??= LabClients.FromKubeconfig(lab.AdminKubeconfig, TimeSpan.FromSeconds(5));
+            var written = File.GetLastWriteTimeUtc(lab.AdminKubeconfig);
+            if (_admin is null || written != _adminWritten)
+            {
+                _admin?.Dispose();
+                _admin = LabClients.FromKubeconfig(lab.AdminKubeconfig, TimeSpan.FromSeconds(5));
+                _adminWritten = written;
+            }
             var edges = new List<TrustEdge>();
             foreach (var apiService in await ItemsAsync("/apis/apiregistration.k8s.io/v1/apiservices", ct).ConfigureAwait(false))
             {
@@ -59,9 +68,12 @@ public sealed class AggregatorEdgeDiscovery(LabTopology lab, EdgeDiscovery files
             }
             _last = edges;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidOperationException or FormatException or IOException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or InvalidOperationException or FormatException or IOException
+            or System.Security.Cryptography.CryptographicException or KubeCaRotate.Layout.LayoutFormatException or KubeCaRotate.Pki.PkiException)
         {
-            // keep what was found last
+            // keep what was found last; the next look builds its client again (the kubeconfig may be mid-rewrite now)
+            _admin?.Dispose();
+            _admin = null;
         }
         return _last;
     }
