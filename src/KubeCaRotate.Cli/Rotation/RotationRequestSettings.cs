@@ -49,7 +49,7 @@ public class RotationRequestSettings : RotationClusterSettings
     public string? EtcdCaKey { get; init; }
 
     [CommandOption("--cross-sign")]
-    [Description("Also sign each new CA with its old one, so clients that trust only the old CA accept new-chain servers.")]
+    [Description("Also sign each new CA with its old one, so clients that trust only the old CA accept new-chain servers: from the switch until complete, apiserver.crt and etcd's server.crt and peer.crt hold the leaf followed by the cross-signed new CA.")]
     public bool CrossSign { get; init; }
 
     [CommandOption("--ca-validity <DURATION>")]

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
+using KubeCaRotate.Lab.Tls;
 using KubeCaRotate.Pki;
 using Microsoft.AspNetCore.Http;
 
@@ -136,14 +137,14 @@ internal sealed class AggregatorProxy(ApiServerOptions options, ObjectRegistry r
                 SslOptions = new SslClientAuthenticationOptions
                 {
                     ClientCertificates = identity is null ? null : new X509CertificateCollection { identity },
-                    RemoteCertificateValidationCallback = (_, cert, _, _) =>
+                    RemoteCertificateValidationCallback = (_, cert, chain, _) =>
                     {
                         if (insecure)
                             return true;
                         if (cert is null)
                             return false;
                         var leaf = cert as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(cert.GetRawCertData());
-                        return CertificateFacts.AltNames(leaf).DnsNames.Contains(serverName) && CertificateFacts.BuildChain(leaf, roots, time.GetUtcNow()).Ok;
+                        return CertificateFacts.AltNames(leaf).DnsNames.Contains(serverName) && CertificateFacts.BuildChain(leaf, roots, time.GetUtcNow(), SentIntermediates.Of(leaf, chain)).Ok;
                     },
                 },
             };

@@ -8,6 +8,11 @@ namespace KubeCaRotate.Lab.ApiServer;
 /// allows none (so bearer tokens work), the client CAs advertised as acceptable issuers, and verification of
 /// a presented certificate against the client CA bundles. A certificate that chains to neither bundle fails
 /// the handshake (a TLS alert), as Go's VerifyClientCertIfGiven does in kube-apiserver.
+/// <para>While --tls-cert-file carries certificates after the leaf (a rotation's cross-signed CA), no acceptable
+/// issuers are named: given any handshake trust, .NET on Linux cuts the chain it sends at that trust (a leaf followed by
+/// the new cluster CA signed by the old one went out as the leaf alone, since both CAs are named "kubernetes"), while
+/// kube-apiserver sends every certificate of the file, which is what a client trusting only the old CA needs. Go
+/// clients, and the lab's, offer their certificate when no issuers are named, so client authentication is unchanged.</para>
 /// </summary>
 internal sealed class ServerTls(ServingCertificate serving, ClientCertificateVerifier verifier)
 {
@@ -39,7 +44,7 @@ internal sealed class ServerTls(ServingCertificate serving, ClientCertificateVer
         {
             if (_context is { } c && c.Serving == current.Version && c.Client == client && c.Front == front)
                 return c.Context;
-            var trust = SslCertificateTrust.CreateForX509Collection(verifier.AcceptableIssuers(), sendTrustInHandshake: true);
+            var trust = current.Chain.Count > 0 ? null : SslCertificateTrust.CreateForX509Collection(verifier.AcceptableIssuers(), sendTrustInHandshake: true);
             var context = SslStreamCertificateContext.Create(current.Leaf, current.Chain, offline: true, trust);
             _context = (current.Version, client, front, context);
             return context;

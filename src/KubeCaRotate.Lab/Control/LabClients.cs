@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using KubeCaRotate.Lab.Tls;
 using KubeCaRotate.Layout;
 using KubeCaRotate.Pki;
 
@@ -30,11 +31,13 @@ public static class LabClients
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = identity is null ? null : new X509CertificateCollection { identity },
-                // Trust only the given roots, and check the name as client-go does.
-                RemoteCertificateValidationCallback = (_, cert, _, errors) =>
-                    cert is not null
-                    && (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0
-                    && CertificateFacts.BuildChain(cert as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(cert.GetRawCertData()), roots, DateTimeOffset.UtcNow).Ok,
+                // Trust only the given roots, through what the server sent after its leaf, and check the name as client-go does.
+                RemoteCertificateValidationCallback = (_, cert, chain, errors) =>
+                {
+                    if (cert is null || (errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+                    var leaf = cert as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(cert.GetRawCertData());
+                    return CertificateFacts.BuildChain(leaf, roots, DateTimeOffset.UtcNow, SentIntermediates.Of(leaf, chain)).Ok;
+                },
             },
         };
         return new HttpClient(handler) { Timeout = timeout };

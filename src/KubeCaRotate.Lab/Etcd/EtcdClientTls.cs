@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using KubeCaRotate.Lab.Tls;
 
 namespace KubeCaRotate.Lab.Etcd;
 
@@ -55,7 +56,7 @@ internal sealed class EtcdClientTls
 
     /// <summary>
     /// Checks the member's serving certificate the way Go's crypto/tls does for etcd's client: a chain to one of the
-    /// bundle's certificates, server-auth usage, and the URL's host among the SANs. Returns null when trusted, or
+    /// bundle's certificates through the certificates the member sent after its leaf, server-auth usage, and the URL's host among the SANs. Returns null when trusted, or
     /// the reason it is not, phrased to follow "its serving certificate ...".
     /// </summary>
     public string? CheckServerCertificate(X509Certificate? certificate, X509Chain? presentedChain, SslPolicyErrors errors, DateTimeOffset now)
@@ -68,10 +69,7 @@ internal sealed class EtcdClientTls
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.VerificationTime = now.UtcDateTime;
         chain.ChainPolicy.ApplicationPolicy.Add(new Oid("1.3.6.1.5.5.7.3.1"));
-        if (presentedChain is not null)
-        {
-            foreach (var element in presentedChain.ChainElements) chain.ChainPolicy.ExtraStore.Add(element.Certificate);
-        }
+        foreach (var sent in SentIntermediates.Of(leaf, presentedChain)) chain.ChainPolicy.ExtraStore.Add(sent);
         if (!chain.Build(leaf))
         {
             var statuses = chain.ChainStatus.Select(s => s.Status).ToHashSet();

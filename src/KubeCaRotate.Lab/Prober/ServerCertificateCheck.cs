@@ -1,12 +1,14 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using KubeCaRotate.Lab.Tls;
 using KubeCaRotate.Pki;
 
 namespace KubeCaRotate.Lab.Prober;
 
 /// <summary>
 /// How a Go client (client-go, kubectl) checks an API server's certificate: a chain to one of the trusted CAs only (no
-/// system roots), and the host it connected to among the SANs. Returns null when trusted, else the reason, phrased to
+/// system roots), through the certificates the server sent after its leaf (e.g. a cross-signed CA), and the host it
+/// connected to among the SANs. Returns null when trusted, else the reason, phrased to
 /// follow "its serving certificate ...".
 /// </summary>
 internal static class ServerCertificateCheck
@@ -15,8 +17,7 @@ internal static class ServerCertificateCheck
     {
         if (presented is null) return "was not presented";
         var leaf = presented as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
-        var intermediates = chain?.ChainElements.Select(e => e.Certificate).Where(c => c.Thumbprint != leaf.Thumbprint).ToList();
-        var (ok, problem, _) = CertificateFacts.BuildChain(leaf, roots, now, intermediates);
+        var (ok, problem, _) = CertificateFacts.BuildChain(leaf, roots, now, SentIntermediates.Of(leaf, chain));
         if (!ok) return $"(\"{leaf.Subject}\" issued by \"{leaf.Issuer}\") does not chain to a CA in {trustName}{(problem is null ? "" : $" ({problem})")}";
         if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return "does not name the host we connected to in its subject alternative names";
         return null;

@@ -18,6 +18,9 @@ public sealed record LeafProfile(
 
     public string KeyFile => BaseName + ".key";
 
+    /// <summary>True for a certificate a server presents (serverAuth): apiserver, etcd server and peer.</summary>
+    public bool Serves => Usages.Contains(ExtendedKeyUsage.ServerAuth);
+
     public CertificateTemplate Template(PkiContext context) =>
         CertificateTemplate.ForLeaf(CommonName(context), Organizations(context.Cluster.Profile), Usages, AltNames(context));
 }

@@ -29,6 +29,19 @@ namespace KubeCaRotate.Rotation;
 /// it anew without the old CAs (§9.4); kube-root-ca.crt and token Secrets hold the new CA alone (row 15.1); cluster-info
 /// too; every workload rolls again (row 15.1); the kubeadm-certs Secret is deleted (§9.9); the staged copies go.</item>
 /// </list>
+/// <para><b>--cross-sign</b> (<see cref="StagedCa.CrossSigned"/>): the switch writes every serving leaf it re-issues
+/// (apiserver.crt, etcd/server.crt, etcd/peer.crt: the leaves with serverAuth) as the leaf followed by the new CA signed by
+/// the old one. kube-apiserver (--tls-cert-file) and etcd (--cert-file, --peer-cert-file) load such a file with Go's
+/// tls.X509KeyPair and send the whole chain; a Go client puts everything after the leaf into its verifier's
+/// intermediates, so a client that still trusts only the old CA (a user's kubeconfig, a pod not yet restarted, an
+/// external etcd client) accepts the new-chain server through leaf → cross-signed new CA → old CA. Client certificates
+/// (apiserver-kubelet-client, front-proxy-client, the etcd clients, kubeconfig client-certificate-data, the kubelet's)
+/// stay a leaf alone: from the trust phase until complete every server that verifies them (API servers, etcd, kubelets,
+/// aggregated API servers) already trusts old + new, so a chain would be sent on every handshake for nobody. The
+/// distrust phase first writes every serving leaf alone again (kubeadm's layout; `kubeadm certs renew` writes a leaf
+/// alone too), since from then on the old CA is distrusted and nobody may rely on it; the API servers and etcd re-read
+/// these files on new handshakes, so no restart is needed. A rollback from the switch re-issues the leaves from the old
+/// CA without a chain and then restores the original bytes.</para>
 /// </summary>
 public sealed class PhaseSteps(IReadOnlyList<StagedCa> cas, RotationNodes nodes, RotationPaths paths, RotationMode mode, CertificateIssuer issuer, TimeSpan? leafValidity = null)
 {
@@ -135,8 +148,12 @@ public sealed class PhaseSteps(IReadOnlyList<StagedCa> cas, RotationNodes nodes,
         {
             foreach (var ca in cas)
                 foreach (var leaf in KubeadmCatalog.Leaves.Where(l => l.Ca == ca.Ca))
-                    steps.Add(ReissueLeafFile($"{phase}/{RotationPaths.Name(ca.Ca)}/reissue/{cp.Name}/{leaf.Name}", $"re-issue {leaf.CertFile} from the new {RotationPaths.Name(ca.Ca)} on {cp.Name}",
-                        ReissueBatch, cp.Name, ca, Kubeadm.Pki(leaf.CertFile), Kubeadm.Pki(leaf.KeyFile), ["11.4"]));
+                {
+                    var chain = leaf.Serves ? ca.CrossSigned : null;
+                    steps.Add(ReissueLeafFile($"{phase}/{RotationPaths.Name(ca.Ca)}/reissue/{cp.Name}/{leaf.Name}",
+                        $"re-issue {leaf.CertFile} from the new {RotationPaths.Name(ca.Ca)} on {cp.Name}{(chain is null ? "" : ", followed by the cross-signed new CA")}",
+                        ReissueBatch, cp.Name, ca, Kubeadm.Pki(leaf.CertFile), Kubeadm.Pki(leaf.KeyFile), ["11.4"], chain));
+                }
             if (Cluster is { } cluster)
                 foreach (var conf in new[] { Kubeadm.AdminConf, Kubeadm.SuperAdminConf, Kubeadm.ControllerManagerConf, Kubeadm.SchedulerConf })
                     steps.Add(ReissueKubeconfigClient($"{phase}/ca/reissue/{cp.Name}/{NodePath.GetFileName(conf)}", ReissueBatch, cp.Name, cluster, conf, ["9"]));
@@ -160,6 +177,10 @@ public sealed class PhaseSteps(IReadOnlyList<StagedCa> cas, RotationNodes nodes,
     public IReadOnlyList<Step> Distrust()
     {
         var steps = new List<Step>();
+        foreach (var cp in nodes.ControlPlanes)
+            foreach (var ca in cas.Where(c => c.CrossSigned is not null))
+                foreach (var leaf in KubeadmCatalog.Leaves.Where(l => l.Ca == ca.Ca && l.Serves))
+                    steps.Add(LeafAlone(cp.Name, ca, leaf));
         foreach (var cp in nodes.ControlPlanes)
             foreach (var ca in cas)
                 steps.Add(CaFile("distrust", cp.Name, ca, TrustStoreEdit.SetOnly(ca.New.Certificate), ["15.2"], "the new CA alone", leadWith: ca.New.Certificate));
@@ -353,19 +374,43 @@ public sealed class PhaseSteps(IReadOnlyList<StagedCa> cas, RotationNodes nodes,
         Verify = FileStep.ReadBack,
     };
 
-    /// <summary>A leaf certificate file re-issued from the new CA with its own key (kubeadm certs renew keeps subject, SANs, usages).</summary>
-    private Step ReissueLeafFile(string id, string name, string batch, string node, StagedCa ca, string certPath, string keyPath, string[] rows) =>
-        FileStep.Edit(id, name, rows, batch, node, certPath, FileModes.Public, "re-issued from the new CA, same key",
+    /// <summary>
+    /// A leaf certificate file re-issued from the new CA with its own key (kubeadm certs renew keeps subject, SANs, usages);
+    /// with <paramref name="chain"/> (the cross-signed new CA, for a serving leaf) the file is the leaf followed by it.
+    /// </summary>
+    private Step ReissueLeafFile(string id, string name, string batch, string node, StagedCa ca, string certPath, string keyPath, string[] rows, X509Certificate2? chain = null) =>
+        FileStep.Edit(id, name, rows, batch, node, certPath, FileModes.Public,
+            chain is null ? "re-issued from the new CA, same key" : "re-issued from the new CA, same key, followed by the cross-signed new CA for clients that trust only the old CA",
             async (ctx, current, ct) =>
             {
                 if (current is null) return null;
-                var cert = PemBundle.ParseNonEmpty(Encoding.ASCII.GetString(current), $"{node}:{certPath}").First!;
-                if (IssuedBy(cert, ca.New, issuer.Time.GetUtcNow())) return current;
+                var bundle = PemBundle.ParseNonEmpty(Encoding.ASCII.GetString(current), $"{node}:{certPath}");
+                var cert = bundle.First!;
+                if (IssuedBy(cert, ca.New, issuer.Time.GetUtcNow()))
+                    return chain is null || bundle.Count == 2 && bundle.Certificates[1].RawData.AsSpan().SequenceEqual(chain.RawData) ? current : Chained(cert, chain);
                 var key = await KeyBesideAsync(ctx.Nodes[node].Access, keyPath, ct).ConfigureAwait(false)
                     ?? throw new RotationException($"{node}:{keyPath} is missing, so {certPath} cannot be re-issued with its own key; restore the key from the backup.");
                 if (!key.Matches(cert)) throw new RotationException($"{node}:{keyPath} does not match {certPath}; restore the pair from the backup before re-issuing.");
-                return Encoding.ASCII.GetBytes(issuer.Reissue(cert, key, ca.New, LeafValidity(ca)).ExportCertificatePem() + "\n");
+                return Chained(issuer.Reissue(cert, key, ca.New, LeafValidity(ca)), chain);
             });
+
+    private static byte[] Chained(X509Certificate2 leaf, X509Certificate2? chain) =>
+        Encoding.ASCII.GetBytes(leaf.ExportCertificatePem() + "\n" + (chain is null ? "" : chain.ExportCertificatePem() + "\n"));
+
+    /// <summary>A serving leaf that the switch wrote with the cross-signed new CA after it, written alone again (see the type's comment).</summary>
+    private Step LeafAlone(string cp, StagedCa ca, LeafProfile leaf)
+    {
+        var path = Kubeadm.Pki(leaf.CertFile);
+        return FileStep.Edit($"distrust/{RotationPaths.Name(ca.Ca)}/leaf-alone/{cp}/{leaf.Name}", $"serve {leaf.CertFile} on {cp} without the cross-signed new CA", ["15.2"], ReissueBatch, cp,
+            path, FileModes.Public, "the leaf alone, as kubeadm writes it: the old CA is no longer trusted",
+            (_, current, _) =>
+            {
+                if (current is null) return Task.FromResult<byte[]?>(null);
+                var bundle = PemBundle.ParseNonEmpty(Encoding.ASCII.GetString(current), $"{cp}:{path}");
+                // Only a leaf of the new CA loses what follows it; anything else is the operator's and stays.
+                return Task.FromResult<byte[]?>(bundle.Count > 1 && IssuedBy(bundle.First!, ca.New, issuer.Time.GetUtcNow()) ? Chained(bundle.First!, null) : current);
+            });
+    }
 
     /// <summary>The client certificate of a kubeconfig re-issued from the new CA with its own key: embedded data, or the file it names (kubelet-client-current.pem: certificate and key).</summary>
     private Step ReissueKubeconfigClient(string id, string batch, string node, StagedCa cluster, string conf, string[] rows) => new()

@@ -45,11 +45,14 @@ public sealed record StagedCa(CaKind Ca, CertificateAuthority Old, CertificateAu
             if (staged is null) continue;
             var fingerprint = CertificateFacts.Sha256Fingerprint(staged.Value.New.Certificate);
             if (journal is not null && fingerprint != journal.NewSha256) continue;
+            // The switch writes the cross-signed copy the journal names after every serving leaf: a node without it cannot give it.
+            if (journal?.CrossSignedSha256 is { } journaledCross && (staged.Value.CrossSigned is null || CertificateFacts.Sha256Fingerprint(staged.Value.CrossSigned) != journaledCross)) continue;
             return new StagedCa(request.Ca, old, staged.Value.New, staged.Value.CrossSigned);
         }
         if (journal is not null)
         {
-            // After the switch the new pair is the active one; the staged copies go at the end of complete.
+            // After the switch the new pair is the active one; the staged copies go at the end of complete (so from then on
+            // the cross-signed copy is gone too: only the switch needs it).
             foreach (var node in controlPlanes)
             {
                 var active = await ReadPairAsync(node, request.Ca, paths, journal.NewSha256, ct).ConfigureAwait(false);
