@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks, run on demand (never in the test suite). Usage:
 #   bench/run.sh api [SECONDS] [CONCURRENCY]   requests/s of the lab API server stand-in: GET and PATCH side by side
-#   bench/run.sh trust [--quick]               verify, scan and a what-if on 3 control planes, 50 workers, 2,000 namespaces (in-memory snapshot)
+#   bench/run.sh trust [--quick [--namespaces N]]   verify, scan and a what-if on 3 control planes, 50 workers, 2,000 (N) namespaces (in-memory snapshot)
 #   bench/run.sh read [WORKERS] [NAMESPACES] [RUNS]   the CLI's verify and scan reading a lab grown to that size, end to end (bench/read.sh)
 # Results go to stdout; compare runs of two commits side by side on the same machine.
 set -euo pipefail

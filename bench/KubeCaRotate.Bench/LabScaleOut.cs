@@ -39,7 +39,8 @@ public static class LabScaleOut
             Name = $"worker-{j}", IsControlPlane = false, Address = $"127.0.0.{100 + j}", KubeletPort = 10250, KubeletHealthzPort = 10248,
         }).ToList();
         var provisioner = new LabProvisioner(new CertificateIssuer(time));
-        foreach (var node in added) await provisioner.ProvisionWorkerAsync(lab, node, ct);
+        await Parallel.ForEachAsync(added, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
+            async (node, t) => await provisioner.ProvisionWorkerAsync(lab, node, t));
         Console.WriteLine($"grow: {added.Count} worker directories written in {sw.Elapsed.TotalSeconds:F1} s");
 
         var inventory = Inventory.Load(lab.InventoryFile);
