@@ -33,33 +33,11 @@ public sealed class LabSeeder(LabTopology lab, TimeProvider time)
             await CreateUnlessExistsAsync(() => client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } }, cancellationToken: ct)).ConfigureAwait(false);
             await CreateUnlessExistsAsync(() => client.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "default" } }, ns, cancellationToken: ct)).ConfigureAwait(false);
             // The controller-manager's root-ca-cert-publisher may have created it already.
-            await CreateUnlessExistsAsync(() => client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
-            {
-                Metadata = new V1ObjectMeta { Name = "kube-root-ca.crt", Annotations = new Dictionary<string, string> { ["kubernetes.io/description"] = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters." } },
-                Data = new Dictionary<string, string> { ["ca.crt"] = caPem },
-            }, ns, cancellationToken: ct)).ConfigureAwait(false);
+            await CreateUnlessExistsAsync(() => client.CoreV1.CreateNamespacedConfigMapAsync(RootCaConfigMap(caPem), ns, cancellationToken: ct)).ConfigureAwait(false);
         }
 
         foreach (var n in lab.Nodes)
-        {
-            var labels = new Dictionary<string, string>
-            {
-                ["kubernetes.io/hostname"] = n.Name, ["kubernetes.io/os"] = "linux", ["kubernetes.io/arch"] = "amd64",
-            };
-            if (n.IsControlPlane) labels["node-role.kubernetes.io/control-plane"] = "";
-            await client.CoreV1.CreateNodeAsync(new V1Node
-            {
-                Metadata = new V1ObjectMeta { Name = n.Name, Labels = labels, Annotations = new Dictionary<string, string> { ["kubeadm.alpha.kubernetes.io/cri-socket"] = "unix:///var/run/containerd/containerd.sock" } },
-                Spec = n.IsControlPlane ? new V1NodeSpec { Taints = [new V1Taint { Key = "node-role.kubernetes.io/control-plane", Effect = "NoSchedule" }] } : new V1NodeSpec(),
-                Status = new V1NodeStatus
-                {
-                    Addresses = [new V1NodeAddress { Type = "InternalIP", Address = n.Address }, new V1NodeAddress { Type = "Hostname", Address = n.Name }],
-                    Conditions = [new V1NodeCondition { Type = "Ready", Status = "True", Reason = "KubeletReady", Message = "kubelet is posting ready status", LastHeartbeatTime = time.GetUtcNow().UtcDateTime, LastTransitionTime = time.GetUtcNow().UtcDateTime }],
-                    DaemonEndpoints = new V1NodeDaemonEndpoints { KubeletEndpoint = new V1DaemonEndpoint { Port = n.KubeletPort } },
-                    NodeInfo = new V1NodeSystemInfo { KubeletVersion = "v1.33.0", KubeProxyVersion = "v1.33.0", OperatingSystem = "linux", Architecture = "amd64", ContainerRuntimeVersion = "containerd://1.7.0", OsImage = "kube-ca-rotate lab", KernelVersion = Environment.OSVersion.Version.ToString(), MachineID = n.Name, SystemUUID = n.Name, BootID = n.Name },
-                },
-            }, cancellationToken: ct).ConfigureAwait(false);
-        }
+            await client.CoreV1.CreateNodeAsync(NodeObject(n, time.GetUtcNow()), cancellationToken: ct).ConfigureAwait(false);
 
         await SeedKubeadmObjectsAsync(client, caPem, ct).ConfigureAwait(false);
         await SeedAddonsAsync(client, ct).ConfigureAwait(false);
@@ -68,15 +46,50 @@ public sealed class LabSeeder(LabTopology lab, TimeProvider time)
         {
             var ns = $"lab-{i}";
             var sa = await client.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "app" } }, ns, cancellationToken: ct).ConfigureAwait(false);
-            var token = ServiceAccountTokens.IssueLegacy(saKey, ns, "app", sa.Metadata.Uid ?? "", "app-token");
-            await client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
-            {
-                Metadata = new V1ObjectMeta { Name = "app-token", Annotations = new Dictionary<string, string> { ["kubernetes.io/service-account.name"] = "app", ["kubernetes.io/service-account.uid"] = sa.Metadata.Uid ?? "" } },
-                Type = "kubernetes.io/service-account-token",
-                Data = new Dictionary<string, byte[]> { ["ca.crt"] = Encoding.ASCII.GetBytes(caPem), ["namespace"] = Encoding.ASCII.GetBytes(ns), ["token"] = Encoding.ASCII.GetBytes(token) },
-            }, ns, cancellationToken: ct).ConfigureAwait(false);
+            await client.CoreV1.CreateNamespacedSecretAsync(LegacyTokenSecret(ns, "app", sa.Metadata.Uid ?? "", "app-token", caPem, saKey), ns, cancellationToken: ct).ConfigureAwait(false);
             await client.AppsV1.CreateNamespacedDeploymentAsync(Deployment("app", ns, 1, "app", "registry.example/app:1"), ns, cancellationToken: ct).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>kube-root-ca.crt as the controller-manager's root-ca-cert-publisher writes it.</summary>
+    public static V1ConfigMap RootCaConfigMap(string caPem) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = "kube-root-ca.crt", Annotations = new Dictionary<string, string> { ["kubernetes.io/description"] = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters." } },
+        Data = new Dictionary<string, string> { ["ca.crt"] = caPem },
+    };
+
+    /// <summary>A legacy kubernetes.io/service-account-token Secret as the tokens controller fills it: ca.crt, namespace and a token signed with sa.key.</summary>
+    public static V1Secret LegacyTokenSecret(string ns, string serviceAccount, string serviceAccountUid, string name, string caPem, PrivateKey saKey)
+    {
+        var token = ServiceAccountTokens.IssueLegacy(saKey, ns, serviceAccount, serviceAccountUid, name);
+        return new V1Secret
+        {
+            Metadata = new V1ObjectMeta { Name = name, Annotations = new Dictionary<string, string> { ["kubernetes.io/service-account.name"] = serviceAccount, ["kubernetes.io/service-account.uid"] = serviceAccountUid } },
+            Type = "kubernetes.io/service-account-token",
+            Data = new Dictionary<string, byte[]> { ["ca.crt"] = Encoding.ASCII.GetBytes(caPem), ["namespace"] = Encoding.ASCII.GetBytes(ns), ["token"] = Encoding.ASCII.GetBytes(token) },
+        };
+    }
+
+    /// <summary>The Node object of a lab node as its kubelet registers it: labels, InternalIP, Ready, the kubelet's port.</summary>
+    public static V1Node NodeObject(LabNode n, DateTimeOffset now)
+    {
+        var labels = new Dictionary<string, string>
+        {
+            ["kubernetes.io/hostname"] = n.Name, ["kubernetes.io/os"] = "linux", ["kubernetes.io/arch"] = "amd64",
+        };
+        if (n.IsControlPlane) labels["node-role.kubernetes.io/control-plane"] = "";
+        return new V1Node
+        {
+            Metadata = new V1ObjectMeta { Name = n.Name, Labels = labels, Annotations = new Dictionary<string, string> { ["kubeadm.alpha.kubernetes.io/cri-socket"] = "unix:///var/run/containerd/containerd.sock" } },
+            Spec = n.IsControlPlane ? new V1NodeSpec { Taints = [new V1Taint { Key = "node-role.kubernetes.io/control-plane", Effect = "NoSchedule" }] } : new V1NodeSpec(),
+            Status = new V1NodeStatus
+            {
+                Addresses = [new V1NodeAddress { Type = "InternalIP", Address = n.Address }, new V1NodeAddress { Type = "Hostname", Address = n.Name }],
+                Conditions = [new V1NodeCondition { Type = "Ready", Status = "True", Reason = "KubeletReady", Message = "kubelet is posting ready status", LastHeartbeatTime = now.UtcDateTime, LastTransitionTime = now.UtcDateTime }],
+                DaemonEndpoints = new V1NodeDaemonEndpoints { KubeletEndpoint = new V1DaemonEndpoint { Port = n.KubeletPort } },
+                NodeInfo = new V1NodeSystemInfo { KubeletVersion = "v1.33.0", KubeProxyVersion = "v1.33.0", OperatingSystem = "linux", Architecture = "amd64", ContainerRuntimeVersion = "containerd://1.7.0", OsImage = "kube-ca-rotate lab", KernelVersion = Environment.OSVersion.Version.ToString(), MachineID = n.Name, SystemUUID = n.Name, BootID = n.Name },
+            },
+        };
     }
 
     private async Task SeedKubeadmObjectsAsync(Kubernetes client, string caPem, CancellationToken ct)

@@ -44,10 +44,9 @@ public sealed class LabProvisioner(CertificateIssuer issuer)
             }
             else
             {
-                // A worker gets what `kubeadm join` leaves: pki/ca.crt from cluster-info, and a kubelet.conf.
-                await access.WriteFileAsync(NodePath.Combine(Paths.CertificatesDir, "ca.crt"), Encoding.ASCII.GetBytes(shared.Cluster.CertificatePem()), PkiFile.Public, ct).ConfigureAwait(false);
+                await WriteWorkerCaAsync(access, shared.Cluster, ct).ConfigureAwait(false);
             }
-            await WriteKubeletAsync(lab, node, access, context, shared, isInitNode: node == first, ct).ConfigureAwait(false);
+            await WriteKubeletAsync(lab, node, access, context, shared.Cluster, isInitNode: node == first, ct).ConfigureAwait(false);
         }
 
         await File.WriteAllBytesAsync(lab.AdminKubeconfig,
@@ -57,11 +56,40 @@ public sealed class LabProvisioner(CertificateIssuer issuer)
     }
 
     /// <summary>
+    /// Writes the files of one more worker of a provisioned lab, signed by the lab's cluster CA as read from its first
+    /// control plane: what `kubeadm join` and the kubelet leave (pki/ca.crt, config.yaml, the client certificate and
+    /// kubelet.conf, the serving pair). Nothing runs for it: no agent, no Node object, no inventory entry (bench/read.sh
+    /// grows a lab's files to 50 workers this way).
+    /// </summary>
+    public async Task ProvisionWorkerAsync(LabTopology lab, LabNode worker, CancellationToken ct)
+    {
+        if (worker.IsControlPlane) throw new ArgumentException($"{worker.Name} is a control-plane node; only a worker can be added to a provisioned lab.", nameof(worker));
+        var first = lab.ControlPlanes.First();
+        var firstNode = new LocalNode(first.Name, lab.NodeRoot(first));
+        var caCert = await firstNode.ReadFileAsync(Paths.CaCert, ct).ConfigureAwait(false);
+        var caKey = await firstNode.ReadFileAsync(Paths.CaKey, ct).ConfigureAwait(false);
+        if (caCert is null || caKey is null)
+            throw new LabException($"{lab.NodeRoot(first)} holds no {Paths.CaCert} and {Paths.CaKey}; provision the lab (lab up) before adding a worker.");
+        var clusterCa = CertificateAuthority.Load(Encoding.ASCII.GetString(caCert), $"{Paths.CaCert} on {first.Name}", Encoding.ASCII.GetString(caKey), $"{Paths.CaKey} on {first.Name}");
+        var cluster = new ClusterPkiSpec { ControlPlaneEndpoint = lab.ControlPlaneEndpoint, Algorithm = lab.Algorithm };
+        var root = lab.NodeRoot(worker);
+        Directory.CreateDirectory(root);
+        var access = new LocalNode(worker.Name, root);
+        var context = new PkiContext(cluster, new NodePkiSpec(worker.Name, IPAddress.Parse(worker.Address), 6443));
+        await WriteWorkerCaAsync(access, clusterCa, ct).ConfigureAwait(false);
+        await WriteKubeletAsync(lab, worker, access, context, clusterCa, isInitNode: false, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A worker gets what `kubeadm join` leaves: pki/ca.crt from cluster-info (and a kubelet.conf, written with the kubelet's files).</summary>
+    private static Task WriteWorkerCaAsync(LocalNode access, CertificateAuthority clusterCa, CancellationToken ct) =>
+        access.WriteFileAsync(NodePath.Combine(Paths.CertificatesDir, "ca.crt"), Encoding.ASCII.GetBytes(clusterCa.CertificatePem()), PkiFile.Public, ct);
+
+    /// <summary>
     /// The kubelet's files: config.yaml as kubeadm writes it (with this node's port), the client certificate the CSR
     /// signer would have issued (dated file + kubelet-client-current.pem link), kubelet.conf pointing at that link (as
     /// after kubeadm's kubelet-finalize phase), and the self-signed serving pair the kubelet makes at first start.
     /// </summary>
-    private async Task WriteKubeletAsync(LabTopology lab, LabNode node, LocalNode access, PkiContext context, SharedPki shared, bool isInitNode, CancellationToken ct)
+    private async Task WriteKubeletAsync(LabTopology lab, LabNode node, LocalNode access, PkiContext context, CertificateAuthority clusterCa, bool isInitNode, CancellationToken ct)
     {
         var kubeletPki = NodePath.Combine(Paths.KubeletDir, "pki");
         var config = KubeletConfigFile.Create(new KubeletConfigSpec
@@ -71,7 +99,7 @@ public sealed class LabProvisioner(CertificateIssuer issuer)
         await access.WriteFileAsync(NodePath.Combine(Paths.KubeletDir, "config.yaml"), config.ToBytes(), PkiFile.Public, ct).ConfigureAwait(false);
 
         var clientKey = PrivateKey.Generate(lab.Algorithm);
-        var client = issuer.Sign(KubeadmCatalog.Kubelet.Template(context), clientKey, shared.Cluster, context.Cluster.CertificateValidity);
+        var client = issuer.Sign(KubeadmCatalog.Kubelet.Template(context), clientKey, clusterCa, context.Cluster.CertificateValidity);
         var dated = NodePath.Combine(kubeletPki, $"kubelet-client-{issuer.Time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd-HH-mm-ss", CultureInfo.InvariantCulture)}.pem");
         await access.WriteFileAsync(dated, Encoding.ASCII.GetBytes(client.ExportCertificatePem() + "\n" + clientKey.ToPem()), FileModes.Private, ct).ConfigureAwait(false);
         var current = NodePath.Combine(kubeletPki, KubeadmPaths.KubeletClientCurrentFileName);
@@ -79,7 +107,7 @@ public sealed class LabProvisioner(CertificateIssuer issuer)
 
         // The init node's kubelet.conf is kubeadm's (cluster "kubernetes"); a joined node's is the kubelet's own
         // (default-cluster / default-context / default-auth).
-        var caPem = Encoding.ASCII.GetBytes(shared.Cluster.CertificatePem());
+        var caPem = Encoding.ASCII.GetBytes(clusterCa.CertificatePem());
         var (clusterName, userName, contextName) = isInitNode
             ? (context.Cluster.ClusterName, "system:node:" + node.Name, null)
             : ("default-cluster", "default-auth", "default-context");

@@ -17,11 +17,14 @@ public sealed class CaScanner
     {
         var when = at ?? snapshot.TakenAt;
         var found = new Dictionary<string, (X509Certificate2 Cert, List<CaPlace> Places)>(StringComparer.Ordinal);
+        // The cluster CA alone appears in every namespace (kube-root-ca.crt, token Secrets): a set keeps the check for a
+        // repeated place constant, where a search of the list made scan quadratic in the namespaces.
+        var seen = new HashSet<(string Fingerprint, CaPlace Place)>();
         void Add(X509Certificate2 cert, CaPlace place)
         {
             var fp = CertificateFacts.Sha256Fingerprint(cert);
             if (!found.TryGetValue(fp, out var entry)) found[fp] = entry = (cert, []);
-            if (!entry.Places.Contains(place)) entry.Places.Add(place);
+            if (seen.Add((fp, place))) entry.Places.Add(place);
         }
         foreach (var node in snapshot.Nodes)
         {

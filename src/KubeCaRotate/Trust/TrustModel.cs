@@ -34,7 +34,8 @@ public sealed class TrustModel
         var after = world.Clone();
         foreach (var change in changes) after.Apply(change, _paths.ManifestsDir);
         var afterReport = Evaluate(after);
-        var worse = afterReport.Edges.Where(e => before.Edge(e.Id) is not { } b ? e.State != EdgeState.Healthy : e.State > b.State).ToList();
+        var beforeById = before.Edges.ToDictionary(e => e.Id, StringComparer.Ordinal);
+        var worse = afterReport.Edges.Where(e => beforeById.GetValueOrDefault(e.Id) is not { } b ? e.State != EdgeState.Healthy : e.State > b.State).ToList();
         return new WhatIfResult(before, afterReport, worse);
     }
 
