@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tool's lab and its tests need from Debian: real etcd (server + etcdctl),
-# openssl, curl. kubectl and the .NET SDK come with the machine image.
+# openssl, curl, openssh-server and sudo (the SSH node tests start their own sshd on loopback).
+# kubectl and the .NET SDK come with the machine image.
 set -euo pipefail
 need=()
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || need+=(etcd-client)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v sudo >/dev/null 2>&1 || need+=(sudo)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-deps: need ${need[*]} and root to install them with apt-get" >&2
@@ -15,7 +18,10 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  # Debian's etcd-server package starts a system etcd on 2379/2380; the lab runs its own members.
-  if command -v systemctl >/dev/null 2>&1; then systemctl stop etcd >/dev/null 2>&1 || true; systemctl disable etcd >/dev/null 2>&1 || true; fi
-  pkill -x etcd >/dev/null 2>&1 || true
+  # Debian's etcd-server package starts a system etcd on 2379/2380; the lab runs its own members. Only right after
+  # installing it: otherwise an etcd running now may be a lab's member.
+  if [[ " ${need[*]} " == *" etcd-server "* ]]; then
+    if command -v systemctl >/dev/null 2>&1; then systemctl stop etcd >/dev/null 2>&1 || true; systemctl disable etcd >/dev/null 2>&1 || true; fi
+    pkill -x etcd >/dev/null 2>&1 || true
+  fi
 fi
