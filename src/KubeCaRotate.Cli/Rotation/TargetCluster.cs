@@ -87,6 +87,7 @@ public sealed class TargetCluster : IDisposable
         catch
         {
             connection.Dispose();
+            nodes.Dispose();
             throw;
         }
     }
@@ -116,5 +117,9 @@ public sealed class TargetCluster : IDisposable
         }
     }
 
-    public void Dispose() => _connection?.Dispose();
+    public void Dispose()
+    {
+        _connection?.Dispose();
+        Cluster.Nodes.Dispose();
+    }
 }

@@ -33,10 +33,21 @@ public sealed class ClusterReader(TimeProvider time, int maxConcurrentNodes = 8)
             }
             targets.Add(new NodeTarget(node.Name, node.Roles, node.Address, access));
         }
-        var path = kubeconfig ?? (inventory.Cluster.Kubeconfig is { } k ? inventory.Resolve(k) : null);
-        var paths = new KubeadmPaths { KubernetesDir = inventory.Cluster.KubernetesDir, KubeletDir = inventory.Cluster.KubeletDir };
-        var snapshot = await ReadAsync(targets, path, context ?? inventory.Cluster.Context, paths, apiOptions, ct).ConfigureAwait(false);
-        return snapshot with { Problems = [.. problems, .. snapshot.Problems] };
+        try
+        {
+            var path = kubeconfig ?? (inventory.Cluster.Kubeconfig is { } k ? inventory.Resolve(k) : null);
+            var paths = new KubeadmPaths { KubernetesDir = inventory.Cluster.KubernetesDir, KubeletDir = inventory.Cluster.KubeletDir };
+            var snapshot = await ReadAsync(targets, path, context ?? inventory.Cluster.Context, paths, apiOptions, ct).ConfigureAwait(false);
+            return snapshot with { Problems = [.. problems, .. snapshot.Problems] };
+        }
+        finally
+        {
+            // The nodes were opened here, so their connections (SSH) close here.
+            foreach (var target in targets)
+            {
+                target.Access?.Dispose();
+            }
+        }
     }
 
     /// <summary>

@@ -3,11 +3,17 @@ namespace KubeCaRotate.Nodes;
 /// <summary>
 /// One handle per cluster node. Every path is the node's own absolute POSIX path
 /// (for example <c>/etc/kubernetes/pki/ca.crt</c>), whatever the transport: a local directory standing for
-/// "/" in the lab, the machine itself, or (later) SSH. Absent files are normal answers (null, false, empty),
+/// "/" in the lab, the machine itself, or SSH. Absent files are normal answers (null, false, empty),
 /// not errors; anything else that goes wrong is a <see cref="NodeAccessException"/> naming the node and path.
+/// Whoever opens a node disposes it: that closes its connection (SSH); for local nodes and wrappers it does nothing.
 /// </summary>
-public interface INodeAccess
+public interface INodeAccess : IDisposable
 {
+    /// <summary>Nothing to close unless the transport holds a connection.</summary>
+    void IDisposable.Dispose()
+    {
+    }
+
     /// <summary>The node name, as the inventory and the Kubernetes Node object call it.</summary>
     string Name { get; }
 

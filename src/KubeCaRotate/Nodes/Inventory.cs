@@ -79,11 +79,17 @@ public sealed class Inventory
     [YamlIgnore]
     public IEnumerable<InventoryNode> ControlPlanes => Nodes.Where(n => n.IsControlPlane);
 
-    /// <summary>A handle on the node's files and commands.</summary>
+    /// <summary>
+    /// A handle on the node's files and commands; the caller disposes it (that closes an SSH connection). An SSH node
+    /// connects on its first operation, so an unreachable node fails there, with a sentence naming it.
+    /// </summary>
     public INodeAccess Open(InventoryNode node) => node.Access switch
     {
         { Local: { } local } => new LocalNode(node.Name, Resolve(local.Root)),
-        _ => throw new InventoryException($"Node {node.Name} is reached over SSH, which this version cannot do yet; run the tool on the node with access.local.root: /."),
+        { Ssh: { } ssh } when string.IsNullOrWhiteSpace(ssh.Host) =>
+            throw new InventoryException($"Node {node.Name} in the inventory has access.ssh without a host; set access.ssh.host to its address."),
+        { Ssh: { } ssh } => new SshNode(node.Name, SshNodeOptions.FromInventory(ssh, Resolve)),
+        _ => throw new InventoryException($"Node {node.Name} in the inventory has no access; give access.local.root or access.ssh.host."),
     };
 }
 
@@ -139,17 +145,27 @@ public sealed class LocalAccessSpec
     public string Root { get; set; } = "/";
 }
 
+/// <summary>How to reach a node over SSH (see <see cref="SshNode"/>); the host key must be in <see cref="KnownHostsFile"/>.</summary>
 public sealed class SshAccessSpec
 {
     public string Host { get; set; } = "";
 
     public int Port { get; set; } = 22;
 
+    /// <summary>The login user; the current user when absent.</summary>
     public string? User { get; set; }
 
+    /// <summary>The private key (OpenSSH format, no passphrase); ~/.ssh/id_ed25519, id_ecdsa, id_rsa when absent.</summary>
     public string? IdentityFile { get; set; }
 
+    /// <summary>The known_hosts file the host key is checked against; ~/.ssh/known_hosts when absent.</summary>
+    public string? KnownHostsFile { get; set; }
+
+    /// <summary>Run file operations and commands through <c>sudo -n</c> (for a login user that is not root).</summary>
     public bool Sudo { get; set; }
+
+    /// <summary>The directory on the SSH host standing for the node's "/" (as access.local.root); "/" when absent.</summary>
+    public string? Root { get; set; }
 }
 
 /// <summary>An inventory that cannot be used; the message names the file or node and what to fix.</summary>

@@ -8,8 +8,11 @@ public sealed record RotationNode(INodeAccess Access, bool IsControlPlane, IRead
     public string Name => Access.Name;
 }
 
-/// <summary>The cluster's nodes, control planes first in inventory order (the first is the anchor the old CA is read from).</summary>
-public sealed class RotationNodes
+/// <summary>
+/// The cluster's nodes, control planes first in inventory order (the first is the anchor the old CA is read from).
+/// Disposing closes the nodes' connections (SSH); the owner of the nodes opened from the inventory does it.
+/// </summary>
+public sealed class RotationNodes : IDisposable
 {
     public RotationNodes(IEnumerable<RotationNode> nodes)
     {
@@ -34,6 +37,14 @@ public sealed class RotationNodes
     /// <summary>The same nodes behind <see cref="DryRunNode"/>s: reads see planned changes, nothing is changed.</summary>
     public RotationNodes ForDryRun(TimeProvider time) =>
         new(All.Select(n => n with { Access = new DryRunNode(n.Access, time: time) }));
+
+    public void Dispose()
+    {
+        foreach (var node in All)
+        {
+            node.Access.Dispose();
+        }
+    }
 
     /// <summary>Everything the dry-run nodes recorded, in order per node.</summary>
     public IReadOnlyList<PlannedChange> PlannedChanges =>
