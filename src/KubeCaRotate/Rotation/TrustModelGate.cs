@@ -36,9 +36,9 @@ public sealed class TrustModelGate(ClusterSnapshot snapshot, TrustModel model, T
         ct.ThrowIfCancellationRequested();
         var proposed = changes.SelectMany(Map).ToList();
         var at = time?.GetUtcNow() ?? snapshot.TakenAt;
-        _current ??= model.Evaluate(snapshot, _applied, at).After;
+        _current ??= model.EvaluateAfter(snapshot, _applied, at);
         if (proposed.Count == 0) return Task.FromResult<IReadOnlyList<string>>([]);
-        var after = model.Evaluate(snapshot, [.. _applied, .. proposed], at).After;
+        var after = model.EvaluateAfter(snapshot, [.. _applied, .. proposed], at);
         var reasons = new List<string>();
         foreach (var edge in after.Edges.Where(e => e.State == EdgeState.Broken))
         {
