@@ -112,7 +112,7 @@ public class RotationLabTests(RotationLab lab) : IAsyncLifetime
         (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(0);
     }
 
-    [RotationLabFact]
+    [RotationLabFact(Extended = "passed 2 of 3 runs; in the third, the run after the kills printed nothing for 10 minutes (a hang before its first step, not yet explained). Open in issue 6.")]
     public async Task Killed_at_twenty_points_of_start_and_complete_it_finishes_with_the_same_new_ca()
     {
         var before = DateTimeOffset.UtcNow;
