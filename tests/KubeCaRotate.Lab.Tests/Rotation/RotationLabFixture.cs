@@ -58,11 +58,14 @@ public abstract class RotationLabFixture(string prefix, int controlPlanes, int w
         {
             process.Kill(entireProcessTree: false);
             await process.WaitForExitAsync();
-            if (killAfter is null) throw new TimeoutException($"kube-ca-rotate {string.Join(' ', args)} did not finish within {RunLimit}: {await stderr}");
+            if (killAfter is null)
+                throw new TimeoutException($"kube-ca-rotate {string.Join(' ', args)} did not finish within {RunLimit}; its last output (progress lines go to stdout unless -o json):\n{Last(await stdout)}\n{Last(await stderr)}");
             return new ToolRun(null, await stdout, await stderr);
         }
         return new ToolRun(process.ExitCode, await stdout, await stderr);
     }
+
+    private static string Last(string output) => string.Join('\n', output.Split('\n').TakeLast(40));
 
     private static async Task<string> ReadLinesAsync(StreamReader reader, Action<string>? onLine)
     {
