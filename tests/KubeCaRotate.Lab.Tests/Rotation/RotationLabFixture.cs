@@ -120,11 +120,16 @@ public abstract class RotationLabFixture(string prefix, int controlPlanes, int w
         return JsonDocument.Parse(run.Stdout).RootElement;
     }
 
-    /// <summary>The edges with trust failures (and the HA endpoint failures) in a report, for assertion messages.</summary>
+    /// <summary>The edges with trust failures, and the HA endpoint edges with any failure, in a report, for assertion messages.</summary>
     public static string Failures(JsonElement report) =>
+        $"{report.GetProperty("trustFailures").GetInt32()} trust and {report.GetProperty("endpointFailures").GetInt32()} endpoint failures: " +
         string.Join("; ", report.GetProperty("edges").EnumerateArray()
-            .Where(e => e.GetProperty("trustFailures").GetInt32() > 0 || e.TryGetProperty("endpointFailures", out var f) && f.GetInt32() > 0)
-            .Select(e => $"{e.GetProperty("edge").GetString()}: {(e.TryGetProperty("lastFailure", out var l) && l.ValueKind == JsonValueKind.Object ? l.GetProperty("error").GetString() : "")}"));
+            .Where(e => e.GetProperty("trustFailures").GetInt32() > 0 || e.GetProperty("kind").GetString() == "endpoint" && e.GetProperty("availabilityFailures").GetInt32() > 0)
+            .Select(e => $"{e.GetProperty("edge").GetString()}: {e.GetProperty("trustFailures").GetInt32()} trust / {e.GetProperty("availabilityFailures").GetInt32()} availability, " +
+                $"first {Failure(e, "firstFailure")}, last {Failure(e, "lastFailure")}"));
+
+    private static string Failure(JsonElement edge, string which) =>
+        edge.TryGetProperty(which, out var f) && f.ValueKind == JsonValueKind.Object ? $"{f.GetProperty("time").GetString()} \"{f.GetProperty("error").GetString()}\"" : "-";
 
     /// <summary>
     /// SHA-256 and mode of every file under DIR/nodes — every node's /etc/kubernetes and /var/lib/kubelet, and the
