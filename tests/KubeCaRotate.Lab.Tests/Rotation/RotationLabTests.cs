@@ -24,7 +24,7 @@ public class RotationLabTests(RotationLab lab) : IAsyncLifetime
 
     private string NodeFile(string node, string path) => Path.Combine(lab.Dir, "nodes", node) + path;
 
-    [RotationLabFact]
+    [RotationLabFact(Extended = "passed 3 of 4 runs; the fourth ran right after a failed kill test at load average 55 and the prober recorded failures its message did not name then. Open in issue 6.")]
     public async Task Start_and_complete_all_three_cas_with_no_failed_connection_and_only_the_new_cas_left()
     {
         var before = DateTimeOffset.UtcNow;
@@ -112,7 +112,7 @@ public class RotationLabTests(RotationLab lab) : IAsyncLifetime
         (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(0);
     }
 
-    [RotationLabFact(Extended = "passed 2 of 3 runs; in the third, the run after the kills printed nothing for 10 minutes (a hang before its first step, not yet explained). Open in issue 6.")]
+    [RotationLabFact(Extended = "passed 2 of 3 runs; in the third, the run after the kills did not finish within 10 minutes (its progress was not captured then; not yet explained). Open in issue 6.")]
     public async Task Killed_at_twenty_points_of_start_and_complete_it_finishes_with_the_same_new_ca()
     {
         var before = DateTimeOffset.UtcNow;
