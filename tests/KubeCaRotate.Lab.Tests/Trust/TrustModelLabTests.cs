@@ -199,6 +199,16 @@ public class TrustModelLabTests(LabFixture fixture) : IClassFixture<LabFixture>
         await _lab.UntilProberCleanAsync();
     }
 
+    /// <summary>`lab kubelet-started`, the lab's `systemctl show kubelet --property=ActiveEnterTimestamp --value`, parsed as systemctl's output is.</summary>
+    private async Task<DateTimeOffset?> KubeletStartedAsync(string node)
+    {
+        var exe = LabExecutable.Command();
+        var run = await ProcessRun.RunAsync(exe[0], [.. exe.Skip(1), "lab", "kubelet-started", "--dir", fixture.Lab.Dir, "--node", node]);
+        run.EnsureSuccess();
+        Assert.Equal(File.ReadAllText(KubeletStartedAt.FilePath(fixture.Lab, node)).Trim(), run.Stdout.Trim());
+        return SystemdTimestamp.Parse(run.Stdout).At;
+    }
+
     [Fact]
     public async Task A_worker_kubelet_conf_rewritten_without_restarting_its_kubelet_is_at_risk_until_lab_restart_kubelet()
     {
@@ -210,7 +220,7 @@ public class TrustModelLabTests(LabFixture fixture) : IClassFixture<LabFixture>
         try
         {
             // The kubelet reports its start as systemd does; the lab's inventory asks it with `cat DIR/run/NODE/kubelet.started`.
-            var started = SystemdTimestamp.Parse(KubeletStartedAt.Show(fixture.Lab, "worker-1")).At;
+            var started = await KubeletStartedAsync("worker-1");
             Assert.NotNull(started);
             await Task.Delay(1100); // start times have a second's resolution
             // Right on disk (both CAs), but the running kubelet loaded the previous file: at risk, and the prober stays clean.
@@ -225,7 +235,7 @@ public class TrustModelLabTests(LabFixture fixture) : IClassFixture<LabFixture>
             await _lab.RestartKubeletAsync("worker-1");
             var (healthyExit, _) = await VerifyUntilAsync([]);
             Assert.Equal(0, healthyExit);
-            Assert.True(SystemdTimestamp.Parse(KubeletStartedAt.Show(fixture.Lab, "worker-1")).At > started);
+            Assert.True(await KubeletStartedAsync("worker-1") > started);
         }
         finally
         {
