@@ -22,6 +22,7 @@ public sealed class KubeletAgent(LabTopology lab, LabNode node, TextWriter log, 
     public async Task RunAsync(CancellationToken ct)
     {
         var startedAt = time.GetUtcNow();
+        KubeletStartedAt.Record(lab, node.Name, startedAt);
         var config = KubeletStartConfig.Load(lab, node);
         LoadedFiles.Snapshot(lab, node, Component, config.LoadedPaths);
         var root = lab.NodeRoot(node);

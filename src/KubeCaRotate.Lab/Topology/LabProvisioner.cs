@@ -137,6 +137,7 @@ public sealed class LabProvisioner(CertificateIssuer issuer)
             Address = n.Address,
             Access = new NodeAccessSpec { Local = new LocalAccessSpec { Root = n.RootRelative } },
             RestartKubelet = [exe, "lab", "restart-kubelet", "--dir", lab.Dir, "--node", n.Name],
+            KubeletStartedAt = Kubelet.KubeletStartedAt.Command(lab, n.Name),
         }).ToList(),
     };
 }

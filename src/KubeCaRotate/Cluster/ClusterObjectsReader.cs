@@ -6,8 +6,9 @@ namespace KubeCaRotate.Cluster;
 
 /// <summary>
 /// Reads the objects that carry CA data (reference/kubeadm-pki.md section 6) and the pods and nodes whose start times
-/// tell what a component loaded. Lists run in parallel within the client's concurrency bound. A list that fails is
-/// one sentence in <see cref="Result.Problems"/>, the others still count.
+/// tell what a component loaded (the kubelet's start comes from its node: <see cref="KubeletStart"/>). Lists run in
+/// parallel within the client's concurrency bound. A list that fails is one sentence in <see cref="Result.Problems"/>,
+/// the others still count.
 /// </summary>
 public sealed class ClusterObjectsReader(ClusterApi api)
 {
@@ -36,13 +37,12 @@ public sealed class ClusterObjectsReader(ClusterApi api)
         var secrets = Guard(api.ListSecretsAsync);
         var pods = Guard(api.ListPodsAsync);
         var nodes = Guard(api.ListNodesAsync);
-        var leases = Guard(api.ListNodeLeasesAsync);
         var namespaces = Guard(api.ListNamespacesAsync);
         var validating = Guard(api.ListValidatingWebhooksAsync);
         var mutating = Guard(api.ListMutatingWebhooksAsync);
         var apiServices = Guard(api.ListApiServicesAsync);
         var crds = Guard(api.ListCustomResourceDefinitionsAsync);
-        await Task.WhenAll(configMaps, secrets, pods, nodes, leases, namespaces, validating, mutating, apiServices, crds).ConfigureAwait(false);
+        await Task.WhenAll(configMaps, secrets, pods, nodes, namespaces, validating, mutating, apiServices, crds).ConfigureAwait(false);
 
         var caData = new List<ObjectCaData>();
         var allowedNames = new List<string>();
@@ -98,14 +98,13 @@ public sealed class ClusterObjectsReader(ClusterApi api)
             AddBundle(caData, new ObjectRef("CustomResourceDefinition", null, crd.Name()), "spec.conversion.webhook.clientConfig.caBundle",
                 crd.Spec?.Conversion?.Webhook?.ClientConfig?.CaBundle, ChangedAt(crd.Metadata));
 
-        var leaseStart = (await leases.ConfigureAwait(false))
-            .Where(l => l.Spec?.AcquireTime is not null)
-            .ToDictionary(l => l.Name(), l => (DateTimeOffset?)new DateTimeOffset(DateTime.SpecifyKind(l.Spec.AcquireTime!.Value, DateTimeKind.Utc)));
+        // No kubelet start from the API: the node Lease's acquireTime is not set by the kubelet's lease controller (and
+        // would not move on a restart under the same holder); the node itself reports it (KubeletStart).
         var nodeFacts = (await nodes.ConfigureAwait(false)).Select(n => new NodeFacts(
             n.Name(),
             n.Status?.Addresses?.FirstOrDefault(a => a.Type == "InternalIP")?.Address,
             n.Metadata?.Labels?.ContainsKey("node-role.kubernetes.io/control-plane") == true,
-            leaseStart.GetValueOrDefault(n.Name()))).ToList();
+            null)).ToList();
 
         var podFacts = (await pods.ConfigureAwait(false)).Select(ToFacts).ToList();
         var result = new ClusterObjects

@@ -7,7 +7,8 @@ namespace KubeCaRotate.Cluster;
 /// <summary>
 /// Builds a <see cref="ClusterSnapshot"/>: on every node (in parallel, bounded) every file under the Kubernetes
 /// directory and /etc/cni/net.d, the kubelet's config.yaml and pki/, and every file a static pod flag, the kubelet
-/// config or kubelet.conf names; from the API the objects of <see cref="ClusterObjectsReader"/>. An unreachable node
+/// config or kubelet.conf names, and when its kubelet started (<see cref="KubeletStart"/>); from the API the objects of
+/// <see cref="ClusterObjectsReader"/>. An unreachable node
 /// or a failed API call is one sentence in the snapshot's problems, never a crash.
 /// </summary>
 public sealed class ClusterReader(TimeProvider time, int maxConcurrentNodes = 8)
@@ -31,7 +32,7 @@ public sealed class ClusterReader(TimeProvider time, int maxConcurrentNodes = 8)
             {
                 problems.Add(e.Message);
             }
-            targets.Add(new NodeTarget(node.Name, node.Roles, node.Address, access));
+            targets.Add(new NodeTarget(node.Name, node.Roles, node.Address, access, node.KubeletStartedAtCommand));
         }
         try
         {
@@ -131,6 +132,8 @@ public sealed class ClusterReader(TimeProvider time, int maxConcurrentNodes = 8)
         var files = new Dictionary<string, NodeFile>(StringComparer.Ordinal);
         if (target.Access is not { } node)
             return new NodeSnapshot(target.Name, target.Roles, target.Address, files, $"Node {target.Name} cannot be reached: the inventory gives no usable access.");
+        // Asked before the files: a file written after this answer and before its read is then seen as changed after the start.
+        var kubeletStart = target.KubeletStartedAtCommand is { } command ? await KubeletStart.ReadAsync(node, command, ct).ConfigureAwait(false) : null;
         try
         {
             await ReadTreeAsync(node, paths.KubernetesDir, files, depth: 4, ct).ConfigureAwait(false);
@@ -185,11 +188,11 @@ public sealed class ClusterReader(TimeProvider time, int maxConcurrentNodes = 8)
                     // a flag naming a directory (etcd --data-dir): nothing to read
                 }
             }
-            return new NodeSnapshot(target.Name, target.Roles, target.Address, files);
+            return new NodeSnapshot(target.Name, target.Roles, target.Address, files, null, kubeletStart);
         }
         catch (NodeAccessException e)
         {
-            return new NodeSnapshot(target.Name, target.Roles, target.Address, files, e.Message);
+            return new NodeSnapshot(target.Name, target.Roles, target.Address, files, e.Message, kubeletStart);
         }
     }
 

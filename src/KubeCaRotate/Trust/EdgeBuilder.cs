@@ -143,12 +143,13 @@ internal sealed class EdgeBuilder(TrustWorld world, KubeadmPaths paths, Certific
 
         // The material as the client sees it in this view.
         Material trust, presents;
-        string? unknown = null;
+        string? unknown = null, startNote = null;
         var loadedConfig = config;
         if (readAtStartBy is { } r && view.Loaded)
         {
             var m = view.File(r.Node, r.Component, r.Path, readAtStart: true);
             unknown = m.Unknown;
+            startNote = m.Note;
             loadedConfig = m.Content is null ? null : cache.Kubeconfig(m.Content, source).Config;
         }
         var where = readAtStartBy is { } rr ? $"{rr.Path} on {rr.Node}" : description;
@@ -165,6 +166,7 @@ internal sealed class EdgeBuilder(TrustWorld world, KubeadmPaths paths, Certific
             presents = KubeconfigClientCert(view, loadedUser ?? user, where, readAtStartBy, client);
         }
         var notes = new List<string>();
+        if (startNote is not null) notes.Add(startNote);
         var clientDesc = description;
         var checks = new List<Check>();
         foreach (var b in backends)

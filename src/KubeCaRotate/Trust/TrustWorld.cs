@@ -24,6 +24,8 @@ internal sealed class TrustWorld
     public Dictionary<(ObjectRef Object, string Field), (string? Pem, DateTimeOffset? ChangedAt)> Objects { get; } = [];
     public Dictionary<string, PodFacts> Pods { get; } = new(StringComparer.Ordinal);
     public Dictionary<(string Node, string Component), DateTimeOffset?> Starts { get; } = [];
+    /// <summary>Why a component's start is not known, when the node said (the kubelet's start command failed).</summary>
+    public Dictionary<(string Node, string Component), string> StartUnknown { get; } = [];
     public Dictionary<(string Node, string Component, string Path), byte[]?> Frozen { get; } = [];
     public Dictionary<(string Pod, ObjectRef Object, string Field), string?> FrozenObjects { get; } = [];
     public ClusterObjects? ObjectFacts { get; set; }
@@ -57,6 +59,13 @@ internal sealed class TrustWorld
             }
             foreach (var n in o.Nodes) w.Starts[(n.Name, ComponentReloads.Kubelet)] = n.KubeletStartedAt;
         }
+        // The node's own answer (systemd's ActiveEnterTimestamp) is the kubelet's start; the Node object rarely knows it.
+        foreach (var n in snapshot.Nodes)
+        {
+            if (n.KubeletStart is not { } start) continue;
+            if (start.StartedAt is { } startedAt) w.Starts[(n.Name, ComponentReloads.Kubelet)] = startedAt;
+            else if (start.Unknown is { } why && w.Starts.GetValueOrDefault((n.Name, ComponentReloads.Kubelet)) is null) w.StartUnknown[(n.Name, ComponentReloads.Kubelet)] = why;
+        }
         foreach (var l in snapshot.Loaded) w.Frozen[(l.Node, l.Component, l.Path)] = l.Content;
         return w;
     }
@@ -70,6 +79,7 @@ internal sealed class TrustWorld
         foreach (var (k, v) in Objects) w.Objects[k] = v;
         foreach (var (k, v) in Pods) w.Pods[k] = v;
         foreach (var (k, v) in Starts) w.Starts[k] = v;
+        foreach (var (k, v) in StartUnknown) w.StartUnknown[k] = v;
         foreach (var (k, v) in Frozen) w.Frozen[k] = v;
         foreach (var (k, v) in FrozenObjects) w.FrozenObjects[k] = v;
         return w;
@@ -115,6 +125,7 @@ internal sealed class TrustWorld
             case ProposedChange.Restart restart:
             {
                 Starts[(restart.Node, restart.Component)] = At;
+                StartUnknown.Remove((restart.Node, restart.Component));
                 foreach (var key in Frozen.Keys.Where(k => k.Node == restart.Node && k.Component == restart.Component).ToList()) Frozen.Remove(key);
                 break;
             }

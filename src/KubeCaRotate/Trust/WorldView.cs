@@ -26,7 +26,8 @@ internal sealed class WorldView(TrustWorld world, bool loaded)
             return new Material(frozen, where + " (as loaded at its start)", null, null);
         var started = world.Starts.GetValueOrDefault((node, component));
         if (started is null)
-            return new Material(content, where, null, $"{Describe.Component(component, node)} has no known start time; assuming it loaded {path} as it is on disk now.");
+            return new Material(content, where, null, $"{Describe.Component(component, node)} has no known start time"
+                + (world.StartUnknown.TryGetValue((node, component), out var why) ? $" ({why})" : "") + $"; assuming it loaded {path} as it is on disk now.");
         if (modified is { } m && WholeSeconds(m) > started.Value)
             return new Material(null, where, $"{Describe.Component(component, node)} started at {Describe.Time(started.Value)}, before {path} changed at {Describe.Time(m)}, so it still uses the previous content; restart it to load the file on disk", null);
         return new Material(content, where, null, null);

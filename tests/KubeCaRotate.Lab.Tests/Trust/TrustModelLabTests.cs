@@ -199,6 +199,53 @@ public class TrustModelLabTests(LabFixture fixture) : IClassFixture<LabFixture>
         await _lab.UntilProberCleanAsync();
     }
 
+    /// <summary>`lab kubelet-started`, the lab's `systemctl show kubelet --property=ActiveEnterTimestamp --value`, parsed as systemctl's output is.</summary>
+    private async Task<DateTimeOffset?> KubeletStartedAsync(string node)
+    {
+        var exe = LabExecutable.Command();
+        var run = await ProcessRun.RunAsync(exe[0], [.. exe.Skip(1), "lab", "kubelet-started", "--dir", fixture.Lab.Dir, "--node", node]);
+        run.EnsureSuccess();
+        Assert.Equal(File.ReadAllText(KubeletStartedAt.FilePath(fixture.Lab, node)).Trim(), run.Stdout.Trim());
+        return SystemdTimestamp.Parse(run.Stdout).At;
+    }
+
+    [Fact]
+    public async Task A_worker_kubelet_conf_rewritten_without_restarting_its_kubelet_is_at_risk_until_lab_restart_kubelet()
+    {
+        const string edge = "worker-1/kubelet->endpoint";
+        var original = _lab.Read("worker-1", Paths.KubeletConf);
+        var foreign = PlantedLab.ForeignCa(KubeadmCatalog.ClusterCa);
+        var clusterCa = Encoding.ASCII.GetString(Kubeconfig.Parse(original, "kubelet.conf").CurrentCluster!.CertificateAuthorityData!);
+        await _lab.UntilProberCleanAsync();
+        try
+        {
+            // The kubelet reports its start as systemd does; the lab's inventory asks it with `cat DIR/run/NODE/kubelet.started`.
+            var started = await KubeletStartedAsync("worker-1");
+            Assert.NotNull(started);
+            await Task.Delay(1100); // start times have a second's resolution
+            // Right on disk (both CAs), but the running kubelet loaded the previous file: at risk, and the prober stays clean.
+            _lab.Write("worker-1", Paths.KubeletConf, _lab.KubeconfigTrusting("worker-1", Paths.KubeletConf, clusterCa.TrimEnd() + "\n" + foreign.CertificatePem()));
+            var (exit, edges) = await VerifyUntilAsync(new() { [edge] = "atRisk" });
+            Assert.Equal(4, exit);
+            Assert.Contains($"Kubelet on node worker-1 started at {started!.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z, before /etc/kubernetes/kubelet.conf changed at", edges[edge].Reasons);
+            Assert.Contains("restart it to load the file on disk", edges[edge].Reasons);
+            Assert.Contains("The files on disk are right: after that restart this edge works.", edges[edge].Reasons);
+            await AssertProberFailsExactlyAsync();
+
+            await _lab.RestartKubeletAsync("worker-1");
+            var (healthyExit, _) = await VerifyUntilAsync([]);
+            Assert.Equal(0, healthyExit);
+            Assert.True(await KubeletStartedAsync("worker-1") > started);
+        }
+        finally
+        {
+            _lab.Write("worker-1", Paths.KubeletConf, original);
+            await _lab.RestartKubeletAsync("worker-1");
+        }
+        await VerifyUntilAsync([]);
+        await _lab.UntilProberCleanAsync();
+    }
+
     [Fact]
     public async Task A_workload_pod_started_before_kube_root_ca_changed_is_named_with_both_times()
     {

@@ -1,0 +1,48 @@
+using KubeCaRotate.Nodes;
+
+namespace KubeCaRotate.Cluster;
+
+/// <summary>
+/// When a node's kubelet last started, asked on the node (the inventory's kubeletStartedAt command, systemd's
+/// ActiveEnterTimestamp by default), or why that is not known. The kubelet reads kubelet.conf only at its start, so
+/// this is what tells "the file is right but the kubelet has not been restarted". Never an exception: a command that
+/// fails, hangs or prints something else leaves the start unknown with the reason.
+/// </summary>
+public sealed record KubeletStart(DateTimeOffset? StartedAt, string? Unknown)
+{
+    /// <summary>How long the command may take before the start counts as unknown.</summary>
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
+
+    public static async Task<KubeletStart> ReadAsync(INodeAccess node, IReadOnlyList<string> command, CancellationToken ct)
+    {
+        var shown = string.Join(' ', command);
+        CommandResult result;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(CommandTimeout);
+        try
+        {
+            result = await node.RunAsync(command, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return Failed(node.Name, shown, $"it did not finish within {CommandTimeout.TotalSeconds:0} s");
+        }
+        catch (Exception e) when (e is NodeAccessException or IOException or ArgumentException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            return Failed(node.Name, shown, e.Message.TrimEnd('.'));
+        }
+        if (!result.Succeeded)
+        {
+            var detail = (result.StandardError.Trim() is { Length: > 0 } err ? err : result.StandardOutput.Trim()).ReplaceLineEndings(" ");
+            if (detail.Length > 200) detail = detail[..200] + "...";
+            return Failed(node.Name, shown, $"it exited with code {result.ExitCode}" + (detail.Length > 0 ? $" ({detail})" : ""));
+        }
+        var parsed = SystemdTimestamp.Parse(result.StandardOutput);
+        if (parsed.At is { } at) return new KubeletStart(at, null);
+        if (parsed.Never) return Failed(node.Name, shown, "it printed no timestamp, so the kubelet has not started since boot");
+        return Failed(node.Name, shown, parsed.Error!);
+    }
+
+    private static KubeletStart Failed(string node, string command, string why) =>
+        new(null, $"'{command}' on node {node} gave no start time: {why}");
+}
