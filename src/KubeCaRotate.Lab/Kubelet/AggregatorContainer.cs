@@ -67,13 +67,9 @@ public sealed class AggregatorContainer : IDisposable
             log.WriteLine($"{time.GetUtcNow():O} pod {ns}/{name}: container pid {left.Pid} kept running, serving on port {port}");
             return new AggregatorContainer(left, portFile, port, adopted: true);
         }
-        if (left is not null)
-        {
-            // not this pod's (or no longer running): out of the way before the new one starts
-            await left.StopAsync(StopGrace, ct).ConfigureAwait(false);
-            left.Dispose();
-        }
-        File.Delete(portFile);
+        left?.Dispose();
+        // not this pod's (or no longer running): out of the way before the new one starts
+        await StopLeftAsync(lab, node.Name, ns, name, ct).ConfigureAwait(false);
         var exe = LabExecutable.Command();
         string[] args = [.. exe.Skip(1), "lab", "component", "aggregator", "--lab-dir", lab.Dir, "--node", node.Name, "--pod", $"{ns}/{name}"];
         if (adopted?.ServingPort is { } earlier) args = [.. args, "--port", earlier.ToString(CultureInfo.InvariantCulture)];
