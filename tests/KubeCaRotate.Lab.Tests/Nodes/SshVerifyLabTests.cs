@@ -3,6 +3,7 @@ using KubeCaRotate.Lab.Control;
 using KubeCaRotate.Lab.Processes;
 using KubeCaRotate.Lab.Tests.ApiServer;
 using KubeCaRotate.Lab.Tests.Control;
+using KubeCaRotate.Lab.Tests.Prober;
 using KubeCaRotate.Nodes;
 using KubeCaRotate.Tests.Nodes;
 
@@ -27,14 +28,19 @@ public sealed class SshVerifyLabTests(SshServer server) : IClassFixture<SshServe
         var localInventory = Path.Combine(_dir, "inventory.yaml");
         var sshInventory = WriteSshCopy(localInventory);
 
-        var local = await VerifyAsync(localInventory);
+        var local = await VerifyWhenWorkloadsRunAsync(localInventory);
         var overSsh = await VerifyAsync(sshInventory);
 
         Assert.Equal(0, local.ExitCode);
         Assert.Equal(local.ExitCode, overSsh.ExitCode);
         var localEdges = Edges(local.Report);
         Assert.NotEmpty(localEdges);
-        Assert.Equal(localEdges, Edges(overSsh.Report));
+        var sshEdges = Edges(overSsh.Report);
+        var differences = localEdges.Keys.Union(sshEdges.Keys)
+            .Where(id => localEdges.GetValueOrDefault(id) != sshEdges.GetValueOrDefault(id))
+            .Select(id => $"{id}: local '{localEdges.GetValueOrDefault(id)}', over SSH '{sshEdges.GetValueOrDefault(id)}'")
+            .ToList();
+        Assert.True(differences.Count == 0, "verify over SSH differs from verify on the local inventory:\n" + string.Join("\n", differences));
         Assert.Equal(Problems(local.Report), Problems(overSsh.Report));
 
         // The node files really came over SSH: sshd ran commands under each node's directory.
@@ -73,6 +79,29 @@ public sealed class SshVerifyLabTests(SshServer server) : IClassFixture<SshServe
         var copy = Path.Combine(server.Directory, "inventory-ssh.yaml");
         File.WriteAllText(copy, inventory.ToYaml());
         return copy;
+    }
+
+    /// <summary>
+    /// `lab up` returns before the lab's controller-manager has started the workload pods (the aggregator and one app
+    /// per namespace); the two runs would read different pods. Verify again until each of them has its pod edge.
+    /// </summary>
+    private static async Task<(int ExitCode, JsonElement Report)> VerifyWhenWorkloadsRunAsync(string inventory)
+    {
+        string[] workloads = ["kube-system/lab-aggregator-", "lab-1/app-", "lab-2/app-"];
+        var deadline = DateTime.UtcNow + ProbeWatch.Patience;
+        while (true)
+        {
+            var run = await VerifyAsync(inventory);
+            var edges = Edges(run.Report).Keys;
+            var missing = workloads.Where(w => !edges.Any(e => e.StartsWith(w, StringComparison.Ordinal))).ToList();
+            if (missing.Count == 0)
+            {
+                return run;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"verify never found a pod edge for {string.Join(", ", missing)}");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
     }
 
     private static async Task<(int ExitCode, JsonElement Report)> VerifyAsync(string inventory)
