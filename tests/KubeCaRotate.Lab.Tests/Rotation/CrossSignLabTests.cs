@@ -7,7 +7,7 @@ using KubeCaRotate.Rotation;
 namespace KubeCaRotate.Lab.Tests.Rotation;
 
 /// <summary>A 1 + 1 lab of its own for `start --cross-sign`: whole rotations, so each wait is as patient as an operator's default.</summary>
-public sealed class CrossSignLab() : RotationLabFixture("kcr-cross-", controlPlanes: 1, workers: 1, waitTimeout: null);
+public sealed class CrossSignLab() : RotationLabFixture("kcr-cross-", controlPlanes: 1, workers: 1);
 
 /// <summary>
 /// `start --cross-sign` on a lab, checked with clients nobody here wrote: between the switch and complete, kubectl with

@@ -86,7 +86,7 @@ public sealed partial class RotationEdgeCaseLabTests(RotationEdgeCaseLab lab) : 
             {
                 if (line.Contains(" start    trust/restart-kube-apiserver/cp-1 ", StringComparison.Ordinal) && Interlocked.Exchange(ref faulted, 1) == 0)
                     lab.SetFaults("""{"unavailableRate":1,"exemptPaths":[]}""");
-            });
+            }, waitTimeout: RotationEdgeCaseLab.WaitTimeout);
             var message = Sentence(failed.Stderr);
             Assert.True(faulted == 1, $"start never reached the API server's restart (exit {failed.ExitCode}): {message}\n{Tail(failed.Stdout)}");
             Assert.True(failed.ExitCode == ExitCodes.Failed, $"exit {failed.ExitCode}: {message}");

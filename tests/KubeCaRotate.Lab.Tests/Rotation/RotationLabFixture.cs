@@ -18,7 +18,7 @@ namespace KubeCaRotate.Lab.Tests.Rotation;
 /// SIGKILL after a while (as `kill -9` would), with every line of output seen as it is printed (progress lines are
 /// flushed one by one, so a test can break something at a chosen step).
 /// </summary>
-public abstract class RotationLabFixture(string prefix, int controlPlanes, int workers, string? waitTimeout) : IAsyncLifetime
+public abstract class RotationLabFixture(string prefix, int controlPlanes, int workers) : IAsyncLifetime
 {
     private static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(10);
 
@@ -36,11 +36,11 @@ public abstract class RotationLabFixture(string prefix, int controlPlanes, int w
     public Task DisposeAsync() => TestLab.DownAndRemoveAsync(Dir);
 
     /// <summary>
-    /// Runs `kube-ca-rotate ARGS` to its end (with <see cref="TargetCluster.WaitTimeoutVariable"/> set when this lab has a
-    /// wait timeout), or until <paramref name="killAfter"/> and then SIGKILL of the tool alone (the exit code is then
+    /// Runs `kube-ca-rotate ARGS` to its end (with <see cref="TargetCluster.WaitTimeoutVariable"/> set to
+    /// <paramref name="waitTimeout"/> when given, so that a run meant to meet a fault fails fast), or until <paramref name="killAfter"/> and then SIGKILL of the tool alone (the exit code is then
     /// null); <paramref name="onLine"/> sees every line of stdout and stderr as it comes.
     /// </summary>
-    public async Task<ToolRun> RunAsync(IEnumerable<string> args, TimeSpan? killAfter = null, Action<string>? onLine = null)
+    public async Task<ToolRun> RunAsync(IEnumerable<string> args, TimeSpan? killAfter = null, Action<string>? onLine = null, string? waitTimeout = null)
     {
         var exe = LabExecutable.Command();
         var info = new ProcessStartInfo(exe[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
