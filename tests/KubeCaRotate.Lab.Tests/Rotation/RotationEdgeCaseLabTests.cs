@@ -126,7 +126,7 @@ public sealed partial class RotationEdgeCaseLabTests(RotationEdgeCaseLab lab) : 
             $"the first rollback from switched exited {rollback.ExitCode}: {Sentence(rollback.Stderr)} (run again, it exited {retried?.ExitCode.ToString() ?? "-"})");
     }
 
-    [RotationLabFact(Extended = "failed twice on lab fidelity (the aggregator stopping with its kubelet; the prober's stale API client after complete), passed once since both fixes. Open in issue 6.")]
+    [RotationLabFact]
     public async Task A_worker_unreachable_half_way_stops_start_a_rerun_finishes_and_the_rotation_has_only_the_announced_unavailability()
     {
         try

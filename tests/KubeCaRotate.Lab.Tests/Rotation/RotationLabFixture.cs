@@ -20,7 +20,7 @@ namespace KubeCaRotate.Lab.Tests.Rotation;
 /// </summary>
 public abstract class RotationLabFixture(string prefix, int controlPlanes, int workers) : IAsyncLifetime
 {
-    private static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan RunLimit = TimeSpan.FromMinutes(15);
 
     public LabTopology Lab { get; private set; } = null!;
 
