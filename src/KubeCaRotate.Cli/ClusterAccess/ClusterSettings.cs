@@ -33,15 +33,18 @@ public class ClusterSettings : NodeAccessSettings
         if (Inventory is not null && !File.Exists(Inventory))
             return ValidationResult.Error($"The inventory {Path.GetFullPath(Inventory)} does not exist; pass the path of an inventory file.");
         if (Inventory is not null && SshOptionsGiven.Count > 0)
-            return ValidationResult.Error($"{string.Join(", ", SshOptionsGiven)} apply to nodes found with --kubeconfig alone; with --inventory, set each node's access.ssh in the inventory instead.");
+            return ValidationResult.Error($"{Listed(SshOptionsGiven)} {(SshOptionsGiven.Count == 1 ? "applies" : "apply")} to nodes found with --kubeconfig alone; with --inventory, set each node's access.ssh in the inventory instead.");
         if (ValidateNodeAccess() is { } invalid) return invalid;
         if (Inventory is null && SshUser is null && RequiresNodeAccess)
             return ValidationResult.Error("This command reads and changes the nodes' files, so --kubeconfig needs node access: add --ssh-user USER (with --ssh-key, --known-hosts as needed) to reach the nodes over SSH, or pass --inventory FILE.");
         if (Inventory is null && SshUser is null && SshOptionsGiven.Count > 0)
-            return ValidationResult.Error($"{string.Join(", ", SshOptionsGiven)} need --ssh-user USER to reach the nodes over SSH.");
+            return ValidationResult.Error($"{Listed(SshOptionsGiven)} {(SshOptionsGiven.Count == 1 ? "needs" : "need")} --ssh-user USER to reach the nodes over SSH.");
         if (!OutputFormats.TryParse(Output, out _)) return ValidationResult.Error($"-o '{Output}' must be table or json.");
         return ValidationResult.Success();
     }
+
+    private static string Listed(IReadOnlyList<string> options) =>
+        options.Count == 1 ? options[0] : string.Join(", ", options.Take(options.Count - 1)) + " and " + options[^1];
 
     /// <summary>
     /// The cluster's inventory: the file (with --kubeconfig/--context overriding its own), or the one the API's Node
