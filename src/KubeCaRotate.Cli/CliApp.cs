@@ -41,6 +41,8 @@ public static class CliApp
             });
             config.AddCommand<KubeCaRotate.Cli.Trust.VerifyCommand>("verify")
                 .WithDescription("Evaluate every trust edge of a cluster (both directions, as loaded and as on disk); exit 0 healthy, 1 broken, 4 at risk.");
+            config.AddCommand<KubeCaRotate.Cli.ClusterAccess.InventoryCommand>("inventory")
+                .WithDescription("Find the nodes from the API with an admin kubeconfig and write an inventory (YAML) that reaches them over SSH, to review and pass with --inventory; changes nothing.");
             config.AddCommand<KubeCaRotate.Cli.Rotation.RotatePlanCommand>("plan")
                 .WithDescription("Show the steps of the next rotation phase in order (files, flags, restarts, waits) with their procedure rows; changes nothing.");
             config.AddCommand<KubeCaRotate.Cli.Rotation.RotateStartCommand>("start")

@@ -9,6 +9,7 @@ using KubeCaRotate.Cli.Rotation;
 using KubeCaRotate.Lab.Control;
 using KubeCaRotate.Lab.Prober;
 using KubeCaRotate.Lab.Topology;
+using KubeCaRotate.Nodes;
 using KubeCaRotate.Pki;
 using KubeCaRotate.Rotation;
 using Spectre.Console;
@@ -96,7 +97,7 @@ public sealed class DemoCommand(IAnsiConsole console) : AsyncCommand<DemoCommand
             since = time.GetUtcNow();
             try
             {
-                using var target = await TargetCluster.OpenAsync(lab.InventoryFile, ApiUse.Required, cancellationToken);
+                using var target = await TargetCluster.OpenAsync(Inventory.Load(lab.InventoryFile), ApiUse.Required, cancellationToken);
                 var request = new RotationRequest { Cas = [.. new[] { CaKind.Cluster, CaKind.FrontProxy, CaKind.Etcd }.Select(ca => new CaRotationRequest(ca, new NewCaSource.Generate()))] };
                 log.WriteLine("Rotating the cluster, front-proxy and etcd CAs: start ...");
                 var started = await RotateStartCommand.RunAsync(console, format, request, await target.WithTrustGateAsync(cancellationToken), null, cancellationToken);
@@ -106,7 +107,7 @@ public sealed class DemoCommand(IAnsiConsole console) : AsyncCommand<DemoCommand
                 if (format == OutputFormat.Table) RotationReport.WriteSummary(console, completed);
                 if (completed.AdminKubeconfig is { } bytes)
                 {
-                    adminKubeconfig = AdminKubeconfigFile.DefaultPath(lab.InventoryFile, completed.RotationId);
+                    adminKubeconfig = AdminKubeconfigFile.DefaultPath(lab.Dir, completed.RotationId);
                     await AdminKubeconfigFile.WriteAsync(adminKubeconfig, bytes, cancellationToken);
                 }
                 await Task.Delay(AfterComplete, time, cancellationToken);

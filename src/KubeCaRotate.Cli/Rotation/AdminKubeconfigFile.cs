@@ -5,9 +5,9 @@ public static class AdminKubeconfigFile
 {
     public const UnixFileMode Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
-    /// <summary>admin-&lt;rotation id&gt;.conf in the inventory's directory.</summary>
-    public static string DefaultPath(string inventoryFile, string rotationId) =>
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(inventoryFile))!, $"admin-{rotationId}.conf");
+    /// <summary>admin-&lt;rotation id&gt;.conf in <paramref name="directory"/> (the inventory's, or the kubeconfig's when the nodes were found from the API).</summary>
+    public static string DefaultPath(string directory, string rotationId) =>
+        Path.Combine(Path.GetFullPath(directory), $"admin-{rotationId}.conf");
 
     public static async Task WriteAsync(string path, byte[] kubeconfig, CancellationToken ct)
     {

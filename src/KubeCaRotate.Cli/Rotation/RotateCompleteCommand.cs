@@ -17,7 +17,7 @@ public sealed class RotateCompleteCommand(IAnsiConsole console) : AsyncCommand<R
     public override async Task<int> ExecuteAsync(CommandContext context, RotateCompleteSettings settings, CancellationToken cancellationToken)
     {
         if (!settings.DryRun && !settings.Yes) Confirmation.EnsureCanAsk(console, "complete");
-        using var target = await TargetCluster.OpenAsync(settings.Inventory!, settings.DryRun ? ApiUse.IfReachable : ApiUse.Required, cancellationToken);
+        using var target = await settings.OpenAsync(settings.DryRun ? ApiUse.IfReachable : ApiUse.Required, cancellationToken);
         if (!settings.DryRun && !settings.Yes)
         {
             var status = await CaRotation.StatusAsync(target.Cluster, cancellationToken);
@@ -29,7 +29,7 @@ public sealed class RotateCompleteCommand(IAnsiConsole console) : AsyncCommand<R
         string? written = null;
         if (outcome.AdminKubeconfig is { } kubeconfig && !outcome.DryRun)
         {
-            written = Path.GetFullPath(settings.AdminKubeconfigOut ?? AdminKubeconfigFile.DefaultPath(target.InventoryFile, outcome.RotationId));
+            written = Path.GetFullPath(settings.AdminKubeconfigOut ?? AdminKubeconfigFile.DefaultPath(target.BaseDirectory, outcome.RotationId));
             try
             {
                 await AdminKubeconfigFile.WriteAsync(written, kubeconfig, cancellationToken);

@@ -11,7 +11,7 @@ public sealed class RotatePlanCommand(IAnsiConsole console) : AsyncCommand<Rotat
     public override async Task<int> ExecuteAsync(CommandContext context, RotationRequestSettings settings, CancellationToken cancellationToken)
     {
         var request = await settings.ToRequestAsync(dryRun: true, cancellationToken);
-        using var target = await TargetCluster.OpenAsync(settings.Inventory!, ApiUse.IfReachable, cancellationToken);
+        using var target = await settings.OpenAsync(ApiUse.IfReachable, cancellationToken);
         var plan = await PlanAsync(request, target, cancellationToken);
         if (settings.Format == OutputFormat.Json)
         {

@@ -11,7 +11,7 @@ public sealed class RotateRollbackCommand(IAnsiConsole console) : AsyncCommand<F
     public override async Task<int> ExecuteAsync(CommandContext context, FinishSettings settings, CancellationToken cancellationToken)
     {
         if (!settings.DryRun && !settings.Yes) Confirmation.EnsureCanAsk(console, "rollback");
-        using var target = await TargetCluster.OpenAsync(settings.Inventory!, settings.DryRun ? ApiUse.IfReachable : ApiUse.Required, cancellationToken);
+        using var target = await settings.OpenAsync(settings.DryRun ? ApiUse.IfReachable : ApiUse.Required, cancellationToken);
         if (!settings.DryRun && !settings.Yes)
         {
             var status = await CaRotation.StatusAsync(target.Cluster, cancellationToken);

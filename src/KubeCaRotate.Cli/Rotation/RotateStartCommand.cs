@@ -19,14 +19,14 @@ public sealed class RotateStartCommand(IAnsiConsole console) : AsyncCommand<Rota
 
         if (settings.DryRun)
         {
-            using var planning = await TargetCluster.OpenAsync(settings.Inventory!, ApiUse.IfReachable, cancellationToken);
+            using var planning = await settings.OpenAsync(ApiUse.IfReachable, cancellationToken);
             var dry = await RotatePlanCommand.PlanAsync(request, planning, cancellationToken);
             if (settings.Format == OutputFormat.Json) RawText.WriteLine(console, Json.Serialize(dry));
             else RotatePlanCommand.WriteTable(console, dry, planning);
             return ExitCodes.Ok;
         }
 
-        using var target = await TargetCluster.OpenAsync(settings.Inventory!, ApiUse.Required, cancellationToken);
+        using var target = await settings.OpenAsync(ApiUse.Required, cancellationToken);
         var plan = await RotatePlanCommand.PlanAsync(request, target, cancellationToken);
         if (!settings.Yes)
         {

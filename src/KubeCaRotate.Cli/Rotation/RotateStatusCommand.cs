@@ -11,7 +11,7 @@ public sealed class RotateStatusCommand(IAnsiConsole console) : AsyncCommand<Rot
 {
     public override async Task<int> ExecuteAsync(CommandContext context, RotationClusterSettings settings, CancellationToken cancellationToken)
     {
-        using var target = await TargetCluster.OpenAsync(settings.Inventory!, ApiUse.IfReachable, cancellationToken);
+        using var target = await settings.OpenAsync(ApiUse.IfReachable, cancellationToken);
         var status = await CaRotation.StatusAsync(target.Cluster, cancellationToken);
         if (settings.Format == OutputFormat.Json) RawText.WriteLine(console, Json.Serialize(status));
         else WriteTable(console, status);

@@ -17,23 +17,27 @@ public enum ApiUse
 }
 
 /// <summary>
-/// The cluster an inventory describes, as the rotation reaches it: its nodes, kubeadm's paths there, and the API side
-/// over the rotation's own connection (built from a control-plane node's admin.conf). The one place every rotation
-/// command and the demo build it.
+/// The cluster an inventory describes (a file, or one found from the API), as the rotation reaches it: its nodes,
+/// kubeadm's paths there, and the API side over the rotation's own connection (built from a control-plane node's
+/// admin.conf). The one place every rotation command and the demo build it.
 /// </summary>
 public sealed class TargetCluster : IDisposable
 {
     private readonly RotationApiConnection? _connection;
 
-    private TargetCluster(string inventoryFile, RotationCluster cluster, RotationApiConnection? connection, string? apiUnavailable)
+    private TargetCluster(Inventory inventory, RotationCluster cluster, RotationApiConnection? connection, string? apiUnavailable)
     {
-        InventoryFile = inventoryFile;
+        Inventory = inventory;
         Cluster = cluster;
         _connection = connection;
         ApiUnavailable = apiUnavailable;
     }
 
-    public string InventoryFile { get; }
+    /// <summary>The cluster's description; the trust gate reads the nodes it lists.</summary>
+    public Inventory Inventory { get; }
+
+    /// <summary>The directory the inventory's relative paths resolve against (the inventory file's, or the kubeconfig's for a discovered one); the new admin kubeconfig goes there.</summary>
+    public string BaseDirectory => Inventory.BaseDirectory;
 
     public RotationCluster Cluster { get; }
 
@@ -50,21 +54,20 @@ public sealed class TargetCluster : IDisposable
         {
             TrustGateFactory = async token =>
             {
-                var snapshot = await new ClusterReader(TimeProvider.System).ReadAsync(Inventory.Load(InventoryFile), null, null, null, token);
+                var snapshot = await new ClusterReader(TimeProvider.System).ReadAsync(Inventory, null, null, null, token);
                 return new TrustModelGate(snapshot, new global::KubeCaRotate.Trust.TrustModel(Cluster.Paths.Kubeadm));
             },
         });
 
-    public static async Task<TargetCluster> OpenAsync(string inventoryFile, ApiUse use, CancellationToken ct)
+    public static async Task<TargetCluster> OpenAsync(Inventory inventory, ApiUse use, CancellationToken ct)
     {
-        var full = Path.GetFullPath(inventoryFile);
-        var inventory = Inventory.Load(full);
+        ArgumentNullException.ThrowIfNull(inventory);
         var nodes = RotationNodes.FromInventory(inventory);
-        var own = inventory.Cluster.Kubeconfig is { Length: > 0 } k ? Path.GetFullPath(Path.Combine(Path.GetDirectoryName(full)!, k)) : null;
+        var own = inventory.Cluster.Kubeconfig is { Length: > 0 } k ? inventory.Resolve(k) : null;
         var kubernetesDir = inventory.Cluster.KubernetesDir.TrimEnd('/');
         var paths = new RotationPaths(new KubeadmPaths { KubernetesDir = kubernetesDir, CertificatesDir = kubernetesDir + "/pki", KubeletDir = inventory.Cluster.KubeletDir });
         if (use == ApiUse.IfReachable && await UnreachableAsync(nodes, paths, ct) is { } reason)
-            return new TargetCluster(full, new RotationCluster(nodes, paths) { OperatorKubeconfig = own }, null, reason);
+            return new TargetCluster(inventory, new RotationCluster(nodes, paths) { OperatorKubeconfig = own }, null, reason);
 
         var connection = new RotationApiConnection(nodes, paths);
         try
@@ -77,12 +80,12 @@ public sealed class TargetCluster : IDisposable
                     Workloads = new ClusterWorkloads(connection, TimeProvider.System, wait),
                     RootCa = new ClusterRootCaWatch(connection, TimeProvider.System, wait),
                 };
-            return new TargetCluster(full, new RotationCluster(nodes, paths) { Api = api, OperatorKubeconfig = own }, connection, null);
+            return new TargetCluster(inventory, new RotationCluster(nodes, paths) { Api = api, OperatorKubeconfig = own }, connection, null);
         }
         catch (RotationException e) when (use == ApiUse.IfReachable)
         {
             connection.Dispose();
-            return new TargetCluster(full, new RotationCluster(nodes, paths) { OperatorKubeconfig = own }, null, e.Message);
+            return new TargetCluster(inventory, new RotationCluster(nodes, paths) { OperatorKubeconfig = own }, null, e.Message);
         }
         catch
         {

@@ -103,7 +103,7 @@ public sealed class ClusterObjectsReader(ClusterApi api)
         var nodeFacts = (await nodes.ConfigureAwait(false)).Select(n => new NodeFacts(
             n.Name(),
             n.Status?.Addresses?.FirstOrDefault(a => a.Type == "InternalIP")?.Address,
-            n.Metadata?.Labels?.ContainsKey("node-role.kubernetes.io/control-plane") == true,
+            NodeObject.IsControlPlane(n),
             null)).ToList();
 
         var podFacts = (await pods.ConfigureAwait(false)).Select(ToFacts).ToList();

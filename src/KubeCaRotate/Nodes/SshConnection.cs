@@ -186,7 +186,7 @@ internal sealed class SshConnection : IDisposable
                     SshAuthenticationException =>
                         new NodeAccessException(_nodeName, nodePath,
                             $"Node {_nodeName} ({_options.Address}) refused the login of user {_options.User} with the key {string.Join(", ", _options.IdentityFiles)}: {e.Message.TrimEnd('.')}; " +
-                            $"add the public key to ~{_options.User}/.ssh/authorized_keys on the node, or set access.ssh.user and access.ssh.identityFile in the inventory, then run again.", e),
+                            $"add the public key to ~{_options.User}/.ssh/authorized_keys on the node, or set access.ssh.user and access.ssh.identityFile in the inventory (--ssh-user and --ssh-key for nodes found with --kubeconfig), then run again.", e),
                     SocketException or SshOperationTimeoutException or SshConnectionException or OperationCanceledException or ProxyException or IOException =>
                         new NodeAccessException(_nodeName, nodePath,
                             $"Node {_nodeName} ({_options.Address}) is unreachable: {Reason(e)}; check the address and that sshd runs, then run again.", e),
@@ -257,7 +257,7 @@ internal sealed class SshConnection : IDisposable
         if (_options.IdentityFiles.Count == 0)
         {
             throw new NodeAccessException(_nodeName, nodePath,
-                $"There is no SSH key to log in to node {_nodeName} ({_options.Address}): set access.ssh.identityFile in the inventory, " +
+                $"There is no SSH key to log in to node {_nodeName} ({_options.Address}): set access.ssh.identityFile in the inventory (--ssh-key for nodes found with --kubeconfig), " +
                 $"or create one of ~/.ssh/{string.Join(", ~/.ssh/", SshNodeOptions.DefaultIdentityNames)}.");
         }
 

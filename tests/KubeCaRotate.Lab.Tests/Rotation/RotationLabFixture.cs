@@ -136,12 +136,15 @@ public abstract class RotationLabFixture(string prefix, int controlPlanes, int w
     /// rotation's state directories unless <paramref name="withRotationState"/> is false — but not etcd's live data
     /// (var/lib/etcd), which every API write changes. A symbolic link counts as its target path.
     /// </summary>
-    public SortedDictionary<string, string> NodeFileHashes(bool withRotationState)
+    public SortedDictionary<string, string> NodeFileHashes(bool withRotationState) => NodeFileHashes(NodesDir, withRotationState);
+
+    /// <summary>Every file under a lab's DIR/nodes but etcd's data: its SHA-256 and mode, or a link's target.</summary>
+    public static SortedDictionary<string, string> NodeFileHashes(string nodesDir, bool withRotationState)
     {
         var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(NodesDir, "*", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(nodesDir, "*", SearchOption.AllDirectories))
         {
-            var relative = Path.GetRelativePath(NodesDir, file);
+            var relative = Path.GetRelativePath(nodesDir, file);
             if (relative.Split('/') is [_, "var", "lib", "etcd", ..]) continue;
             if (!withRotationState && relative.Contains(RotationPaths.StateDirName, StringComparison.Ordinal)) continue;
             var info = new FileInfo(file);

@@ -25,6 +25,6 @@ public class AdminKubeconfigFileTests
     [Fact]
     public void By_default_it_goes_next_to_the_inventory_named_by_the_rotation()
     {
-        Assert.Equal("/srv/cluster/admin-20260501-100000-abcdef.conf", AdminKubeconfigFile.DefaultPath("/srv/cluster/inventory.yaml", "20260501-100000-abcdef"));
+        Assert.Equal("/srv/cluster/admin-20260501-100000-abcdef.conf", AdminKubeconfigFile.DefaultPath("/srv/cluster", "20260501-100000-abcdef"));
     }
 }
