@@ -54,7 +54,9 @@ public sealed class OperatorKubeconfig(string path)
         {
             if (user.ClientCertificateData is not { } data || user.ClientKeyData is not { } keyData) continue;
             var cert = PemBundle.ParseNonEmpty(Encoding.ASCII.GetString(data), $"{source} (user {user.Name})").First!;
-            if (!cert.Issuer.Equals(cluster.Old.Certificate.Subject, StringComparison.Ordinal) || PhaseSteps.IssuedBy(cert, cluster.New, issuer.Time.GetUtcNow())) continue;
+            // Signed by the old CA itself, not merely by a CA of the same name: every kubeadm cluster's CA is CN=kubernetes,
+            // and an operator's kubeconfig may hold users of other clusters, which must be left alone.
+            if (!Trust.CaCatalog.SignedBy(cert, cluster.Old.Certificate) || PhaseSteps.IssuedBy(cert, cluster.New, issuer.Time.GetUtcNow())) continue;
             var key = PrivateKey.FromPem(Encoding.ASCII.GetString(keyData), $"{source} (user {user.Name})");
             var left = cluster.New.Certificate.NotAfter.ToUniversalTime() - issuer.Time.GetUtcNow().UtcDateTime;
             var validity = left < TimeSpan.FromHours(8760) ? left : TimeSpan.FromHours(8760);
