@@ -39,6 +39,12 @@ public sealed record ApiServerOptions
     public string? ProxyClientKeyFile { get; init; }
     /// <summary>Lab-only: a JSON file of <see cref="FaultSettings"/>, re-read when it changes.</summary>
     public string? LabFaultFile { get; init; }
+
+    /// <summary>
+    /// --shutdown-delay-duration: after SIGTERM the server keeps serving for this long while /readyz fails, so a load
+    /// balancer checking /readyz takes it out of rotation before it stops listening (0, the default, stops at once).
+    /// </summary>
+    public TimeSpan ShutdownDelayDuration { get; init; }
     /// <summary>What /version reports as gitVersion.</summary>
     public string KubernetesVersion { get; init; } = "v1.32.4";
     public IReadOnlyList<string> IgnoredFlags { get; init; } = [];
@@ -107,6 +113,7 @@ public sealed record ApiServerOptions
                 case "proxy-client-cert-file": options = options with { ProxyClientCertFile = MappedPath() }; break;
                 case "proxy-client-key-file": options = options with { ProxyClientKeyFile = MappedPath() }; break;
                 case "lab-fault-file": options = options with { LabFaultFile = Required() }; break;
+                case "shutdown-delay-duration": options = options with { ShutdownDelayDuration = ControllerManager.GoDuration.Parse(Required(), "--" + name) }; break;
                 case "lab-kubernetes-version": options = options with { KubernetesVersion = Required() }; break;
                 default: ignored.Add(arg); break;
             }

@@ -21,10 +21,12 @@ public sealed class ApiServerStandIn : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _stopping;
+    private readonly CancellationTokenSource _shutdownInitiated;
     private readonly Task _publisher;
 
-    private ApiServerStandIn(WebApplication app, Task publisher, CancellationTokenSource stopping, IPEndPoint endpoint, ApiServerOptions options)
+    private ApiServerStandIn(WebApplication app, Task publisher, CancellationTokenSource stopping, CancellationTokenSource shutdownInitiated, IPEndPoint endpoint, ApiServerOptions options)
     {
+        _shutdownInitiated = shutdownInitiated;
         _app = app;
         _publisher = publisher;
         _stopping = stopping;
@@ -41,8 +43,9 @@ public sealed class ApiServerStandIn : IAsyncDisposable
     public Uri Url => new($"https://{(EndPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{EndPoint.Address}]" : EndPoint.Address.ToString())}:{EndPoint.Port}");
 
     /// <summary>
-    /// Runs the stand-in until <paramref name="ct"/> is cancelled (SIGTERM in a component process), then stops
-    /// it, ending open watches. Throws with one sentence when a file named by a flag cannot be used.
+    /// Runs the stand-in until <paramref name="ct"/> is cancelled (SIGTERM in a component process), then, as
+    /// kube-apiserver does, fails /readyz at once, keeps serving for --shutdown-delay-duration, and stops, ending open
+    /// watches. Throws with one sentence when a file named by a flag cannot be used.
     /// </summary>
     public static async Task RunAsync(ApiServerOptions options, IObjectStore store, CancellationToken ct)
     {
@@ -54,6 +57,14 @@ public sealed class ApiServerStandIn : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+        await server.InitiateShutdownAsync();
+    }
+
+    /// <summary>Fails /readyz from now on and waits --shutdown-delay-duration while still serving.</summary>
+    public async Task InitiateShutdownAsync()
+    {
+        await _shutdownInitiated.CancelAsync();
+        if (Options.ShutdownDelayDuration > TimeSpan.Zero) await Task.Delay(Options.ShutdownDelayDuration);
     }
 
     /// <summary>
@@ -74,6 +85,7 @@ public sealed class ApiServerStandIn : IAsyncDisposable
         var registry = new ObjectRegistry(store, time);
         var listen = new IPEndPoint(options.ListenAddress, options.SecurePort);
         var stopping = new CancellationTokenSource();
+        var shutdownInitiated = new CancellationTokenSource();
         IPEndPoint? bound = null;
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -97,7 +109,7 @@ public sealed class ApiServerStandIn : IAsyncDisposable
         var handler = new RestHandler(options, registry, new RequestAuthenticator(options, verifier, tokens),
             new FaultInjector(options.LabFaultFile, time), new TableConverter(time), new AggregatorProxy(options, registry, time),
             new TokenRequestEndpoint(options, registry, time),
-            () => $"{options.AdvertiseAddress ?? bound!.Address}:{bound!.Port}", stopping.Token);
+            () => $"{options.AdvertiseAddress ?? bound!.Address}:{bound!.Port}", stopping.Token, shutdownInitiated.Token);
         app.Run(handler.HandleAsync);
 
         var publisher = new ClusterAuthenticationTrustPublisher(options, verifier, registry, time);
@@ -113,7 +125,7 @@ public sealed class ApiServerStandIn : IAsyncDisposable
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         bound = new IPEndPoint(listen.Address, new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal)).Port);
         var loop = Task.Run(() => publisher.RunAsync(stopping.Token), CancellationToken.None);
-        return new ApiServerStandIn(app, loop, stopping, bound, options);
+        return new ApiServerStandIn(app, loop, stopping, shutdownInitiated, bound, options);
     }
 
     private static CaBundleFile? OpenBundle(string? path, string flag)
@@ -140,5 +152,6 @@ public sealed class ApiServerStandIn : IAsyncDisposable
         await StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
         _stopping.Dispose();
+        _shutdownInitiated.Dispose();
     }
 }

@@ -19,7 +19,8 @@ internal sealed class RestHandler(
     AggregatorProxy aggregator,
     TokenRequestEndpoint tokenRequests,
     Func<string> serverAddress,
-    CancellationToken stopping)
+    CancellationToken stopping,
+    CancellationToken shutdownInitiated)
 {
     private static readonly HashSet<string> PublicPaths = ["livez", "readyz", "healthz", "version"];
     private const int MaxBodyBytes = 3 * 1024 * 1024;
@@ -123,6 +124,15 @@ internal sealed class RestHandler(
 
     private async Task HealthAsync(HttpContext context)
     {
+        // From SIGTERM on, /readyz fails (kube-apiserver's "shutdown" check) while everything else is still served
+        // for --shutdown-delay-duration; /healthz and /livez stay ok.
+        if (shutdownInitiated.IsCancellationRequested && context.Request.Path.StartsWithSegments("/readyz"))
+        {
+            await RestResponses.WriteTextAsync(context, 500, context.Request.Query.ContainsKey("verbose")
+                ? "[+]ping ok\n[+]log ok\n[+]etcd ok\n[-]shutdown failed: reason withheld\nreadyz check failed\n"
+                : "[-]shutdown failed: reason withheld\nreadyz check failed\n");
+            return;
+        }
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);

@@ -10,11 +10,17 @@ namespace KubeCaRotate.Lab.Endpoint;
 /// on the controlPlaneEndpoint that sends each new connection to a healthy API server. Health is checked the way
 /// haproxy's "check-ssl verify none" with "GET /readyz" does: a TLS handshake without verifying the server, and a
 /// 200 answer. A backend that fails is taken out of rotation until it answers again, so a restarting API server
-/// receives no new connections. TLS passes through untouched: clients see the API servers' own certificates.
+/// receives no new connections. As with haproxy's "fall"/"rise", a backend goes out after <see cref="Fall"/> failed checks
+/// in a row and back in after <see cref="Rise"/> good ones, so one slow check on a loaded machine does not take it out.
+/// TLS passes through untouched: clients see the API servers' own certificates.
 /// </summary>
 public sealed class LoadBalancer(IPEndPoint listen, IReadOnlyList<IPEndPoint> backends, TimeSpan checkInterval, TextWriter log)
 {
+    public const int Fall = 2;
+    public const int Rise = 2;
+
     private readonly bool[] _healthy = new bool[backends.Count];
+    private readonly int[] _streak = new int[backends.Count];
     private int _next;
 
     public IReadOnlyList<bool> Healthy => _healthy;
@@ -43,14 +49,20 @@ public sealed class LoadBalancer(IPEndPoint listen, IReadOnlyList<IPEndPoint> ba
     private async Task CheckLoopAsync(CancellationToken ct)
     {
         using var timer = new PeriodicTimer(checkInterval);
+        var first = true;
         do
         {
             var results = await Task.WhenAll(backends.Select(b => CheckAsync(b, ct))).ConfigureAwait(false);
             for (var i = 0; i < results.Length; i++)
             {
+                // A streak counts the checks in a row that disagree with the backend's state; the first round decides at once.
+                _streak[i] = results[i] == _healthy[i] ? 0 : _streak[i] + 1;
+                if (_streak[i] < (results[i] ? Rise : Fall) && !first) continue;
                 if (_healthy[i] != results[i]) log.WriteLine($"{DateTimeOffset.UtcNow:O} backend {backends[i]} {(results[i] ? "UP" : "DOWN")}");
                 _healthy[i] = results[i];
+                _streak[i] = 0;
             }
+            first = false;
         }
         while (await Tick(timer, ct).ConfigureAwait(false));
     }
@@ -120,7 +132,7 @@ public sealed class LoadBalancer(IPEndPoint listen, IReadOnlyList<IPEndPoint> ba
                 {
                     candidate.Dispose();
                     var i = IndexOf(backend);
-                    if (i >= 0) _healthy[i] = false;
+                    if (i >= 0) (_healthy[i], _streak[i]) = (false, 0);
                 }
                 catch (OperationCanceledException)
                 {

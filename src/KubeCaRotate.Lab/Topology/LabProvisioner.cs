@@ -38,6 +38,7 @@ public sealed class LabProvisioner(CertificateIssuer issuer)
                     EtcdClientPort = node.EtcdClientPort, EtcdPeerPort = node.EtcdPeerPort, EtcdMetricsPort = node.EtcdMetricsPort,
                     ControllerManagerSecurePort = node.ControllerManagerPort, SchedulerSecurePort = node.SchedulerPort,
                     InitialCluster = initialCluster,
+                    ApiServerExtraArgs = ApiServerExtraArgs(lab),
                 };
                 foreach (var (path, manifest) in KubeadmManifests.All(spec))
                     await access.WriteFileAsync(path, manifest.ToBytes(), FileModes.Private, ct).ConfigureAwait(false);
@@ -54,6 +55,16 @@ public sealed class LabProvisioner(CertificateIssuer issuer)
         File.SetUnixFileMode(lab.AdminKubeconfig, FileModes.Private);
         await File.WriteAllTextAsync(lab.InventoryFile, Inventory(lab, kubeCaRotateExecutable).ToYaml(), ct).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The extraArgs an HA control plane behind a load balancer is given: --shutdown-delay-duration, so that a stopping
+    /// API server fails /readyz while it still serves, and the load balancer (checking /readyz every 0.5 s, out after two
+    /// failures) stops sending it connections before it stops listening. Without it, connections the load balancer
+    /// handed to an API server in the instant it stopped are cut, as with a real kube-apiserver. A single control plane
+    /// has no other API server to send them to, so it keeps kubeadm's default (none).
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ApiServerExtraArgs(LabTopology lab) =>
+        lab.Nodes.Count(n => n.IsControlPlane) > 1 ? new Dictionary<string, string> { ["shutdown-delay-duration"] = "3s" } : new Dictionary<string, string>();
 
     /// <summary>
     /// Writes the files of one more worker of a provisioned lab, signed by the lab's cluster CA as read from its first

@@ -32,6 +32,9 @@ public sealed record ControlPlaneNodeSpec
     /// <summary>localAPIEndpoint.bindPort.</summary>
     public int ApiServerBindPort { get; init; } = 6443;
 
+    /// <summary>ClusterConfiguration apiServer.extraArgs: flags added to (or replacing kubeadm's in) kube-apiserver.yaml.</summary>
+    public IReadOnlyDictionary<string, string> ApiServerExtraArgs { get; init; } = new Dictionary<string, string>();
+
     public int EtcdClientPort { get; init; } = 2379;
     public int EtcdPeerPort { get; init; } = 2380;
     public int EtcdMetricsPort { get; init; } = 2381;

@@ -33,7 +33,7 @@ public static class KubeadmManifests
     }
 
     /// <summary>The flags of kube-apiserver.yaml (without the program name), sorted as kubeadm sorts them.</summary>
-    public static IReadOnlyList<string> KubeApiServerFlags(ControlPlaneNodeSpec spec) => Sorted(
+    public static IReadOnlyList<string> KubeApiServerFlags(ControlPlaneNodeSpec spec) => Sorted(WithExtraArgs(
     [
         ("advertise-address", spec.AdvertiseAddress),
         ("allow-privileged", "true"),
@@ -62,7 +62,11 @@ public static class KubeadmManifests
         ("service-cluster-ip-range", spec.ServiceCidr),
         ("tls-cert-file", spec.Pki("apiserver.crt")),
         ("tls-private-key-file", spec.Pki("apiserver.key")),
-    ]);
+    ], spec.ApiServerExtraArgs));
+
+    /// <summary>kubeadm's extraArgs: each replaces the flag of the same name or is added.</summary>
+    private static IEnumerable<(string Name, string Value)> WithExtraArgs(IEnumerable<(string Name, string Value)> flags, IReadOnlyDictionary<string, string> extraArgs) =>
+        flags.Where(f => !extraArgs.ContainsKey(f.Name)).Concat(extraArgs.Select(e => (e.Key, e.Value)));
 
     /// <summary>The flags of kube-controller-manager.yaml.</summary>
     public static IReadOnlyList<string> KubeControllerManagerFlags(ControlPlaneNodeSpec spec)

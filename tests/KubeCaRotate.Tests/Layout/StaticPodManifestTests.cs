@@ -151,4 +151,18 @@ public sealed class StaticPodManifestTests
         var manifest = StaticPodManifest.Parse(ApiServerText());
         Assert.Throws<ArgumentException>(() => manifest.SetFlag(name, "x"));
     }
+
+    [Fact]
+    public void ApiServerExtraArgsReplaceKubeadmsFlagOfTheSameNameOrAreAdded()
+    {
+        var plain = KubeadmManifests.KubeApiServerFlags(Node);
+        var extra = KubeadmManifests.KubeApiServerFlags(Node with
+        {
+            ApiServerExtraArgs = new Dictionary<string, string> { ["shutdown-delay-duration"] = "3s", ["authorization-mode"] = "Node,RBAC,Webhook" },
+        });
+        Assert.Contains("--shutdown-delay-duration=3s", extra);
+        Assert.Contains("--authorization-mode=Node,RBAC,Webhook", extra);
+        Assert.DoesNotContain("--authorization-mode=Node,RBAC", extra);
+        Assert.Equal(plain.Count + 1, extra.Count);
+    }
 }
