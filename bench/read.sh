@@ -13,7 +13,7 @@
 #
 # The added workers run nothing, and verify never connects anywhere: it judges each edge from files and objects. So
 # their edges (kubelet -> endpoint, each API server -> kubelet) come out healthy like the lab's own kubelets: the
-# kubelet's start time is unknown (a node Lease carries no acquireTime, as on a real cluster) and verify then assumes
+# kubelet's start time is unknown (their inventory entries' kubeletStartedAt is `true`, which prints no timestamp) and verify then assumes
 # it loaded its files as they are on disk. Their pods' edges are healthy too (started after kube-root-ca.crt). No
 # node is skipped. A run that exits 0, 1 (broken) or 4 (at risk) counts;
 # any other exit code is a crash and stops the benchmark.
