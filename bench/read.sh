@@ -20,7 +20,7 @@
 #
 # Prints, per run, wall and CPU time and max RSS (GNU time, else sampled from /proc), the sizes read (nodes, namespaces,
 # edges by kind, CAs and places) so a reader sees the whole cluster was read, then where the time of one read goes
-# (`KubeCaRotate.Bench read-phases`: node files, each API list alone, model, scan) and a one-line summary. The lab is
+# (`KubeCaRotate.Bench read-phases`: the kubelet start commands, node files, each API list alone, model, scan) and a one-line summary. The lab is
 # brought down and its directory removed at the end (KEEP=1 keeps the JSON outputs in a printed directory).
 # Never part of the test suite: the numbers depend on the machine and its load.
 set -euo pipefail
