@@ -13,14 +13,14 @@
 #
 # The added workers run nothing, and verify never connects anywhere: it judges each edge from files and objects. So
 # their edges (kubelet -> endpoint, each API server -> kubelet) come out healthy like the lab's own kubelets: the
-# kubelet's start time is unknown (a node Lease carries no acquireTime, as on a real cluster) and verify then assumes
+# kubelet's start time is unknown (their inventory entries' kubeletStartedAt is `true`, which prints no timestamp) and verify then assumes
 # it loaded its files as they are on disk. Their pods' edges are healthy too (started after kube-root-ca.crt). No
 # node is skipped. A run that exits 0, 1 (broken) or 4 (at risk) counts;
 # any other exit code is a crash and stops the benchmark.
 #
 # Prints, per run, wall and CPU time and max RSS (GNU time, else sampled from /proc), the sizes read (nodes, namespaces,
 # edges by kind, CAs and places) so a reader sees the whole cluster was read, then where the time of one read goes
-# (`KubeCaRotate.Bench read-phases`: node files, each API list alone, model, scan) and a one-line summary. The lab is
+# (`KubeCaRotate.Bench read-phases`: the kubelet start commands, node files, each API list alone, model, scan) and a one-line summary. The lab is
 # brought down and its directory removed at the end (KEEP=1 keeps the JSON outputs in a printed directory).
 # Never part of the test suite: the numbers depend on the machine and its load.
 set -euo pipefail

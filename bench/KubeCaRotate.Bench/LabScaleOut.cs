@@ -50,6 +50,9 @@ public static class LabScaleOut
             {
                 Name = node.Name, Roles = ["worker"], Address = node.Address,
                 Access = new NodeAccessSpec { Local = new LocalAccessSpec { Root = node.RootRelative } },
+                // No kubelet runs for an added worker: its start is unknown (`true` prints no timestamp), on any host,
+                // rather than whatever this machine's systemctl says about a kubelet unit it may or may not have.
+                KubeletStartedAt = ["true"],
             });
         }
         var inventoryPath = Path.Combine(lab.Dir, InventoryFileName);

@@ -66,7 +66,7 @@ public static class CliApp
                 lab.AddCommand<LabReportCommand>("report").WithDescription("Sum the prober's attempts per trust edge over a window: trust failures and HA endpoint failures.");
                 lab.AddCommand<LabFaultCommand>("fault").WithDescription("Inject API server faults at run time: latency, 429, 500, 503, dropped connections.");
                 lab.AddCommand<LabRestartKubeletCommand>("restart-kubelet").WithDescription("Restart a node's kubelet (static pods keep running) and wait until its node is Ready.");
-                lab.AddCommand<LabKubeletStartedCommand>("kubelet-started").WithDescription("Print when a node's kubelet last started, as `systemctl show kubelet --property=ActiveEnterTimestamp --value` does.");
+                lab.AddCommand<LabKubeletStartedCommand>("kubelet-started").WithDescription("Print whether a node's kubelet runs and when it last started, as `systemctl show kubelet --property=ActiveState --property=ActiveEnterTimestamp` does.");
                 lab.AddCommand<LabAgentCommand>("agent").IsHidden();
                 lab.AddCommand<LabComponentCommand>("component").IsHidden();
             });

@@ -8,8 +8,9 @@ using Spectre.Console.Cli;
 namespace KubeCaRotate.Cli.Lab;
 
 /// <summary>
-/// `lab kubelet-started`: the lab's `systemctl show kubelet --property=ActiveEnterTimestamp --value` (the inventory's
-/// kubeletStartedAt command), printing when the node's kubelet last started as systemd does.
+/// `lab kubelet-started`: the lab's `systemctl show kubelet --property=ActiveState --property=ActiveEnterTimestamp`,
+/// printing whether the node's kubelet runs and when it last started as systemd does (the inventory's kubeletStartedAt
+/// command prints the same).
 /// </summary>
 public sealed class LabKubeletStartedCommand(IAnsiConsole console) : Command<LabKubeletStartedCommand.Settings>
 {
@@ -29,7 +30,7 @@ public sealed class LabKubeletStartedCommand(IAnsiConsole console) : Command<Lab
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        RawText.WriteLine(console, KubeletStartedAt.Show(LabTopology.Load(settings.Dir), settings.Node));
+        RawText.WriteLine(console, KubeletStartedAt.Show(LabTopology.Load(settings.Dir), settings.Node, TimeProvider.System));
         return ExitCodes.Ok;
     }
 }

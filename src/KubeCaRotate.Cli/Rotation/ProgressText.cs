@@ -28,5 +28,16 @@ public static class ProgressText
     public static string AtATime(int parallelism, int nodes) =>
         parallelism >= nodes ? "all at once" : parallelism == 1 ? "one at a time" : string.Create(CultureInfo.InvariantCulture, $"{parallelism} at a time");
 
+    /// <summary>What the tool is doing in a stage without steps, as a line or the live view says it.</summary>
+    public static string Stage(RunStage stage) => stage switch
+    {
+        RunStage.OpeningNodes => "opening the nodes and reaching the Kubernetes API",
+        RunStage.Planning => "planning: reading every node's files and checking each step",
+        RunStage.TakingLock => "taking the rotation lock (the kube-system Lease)",
+        RunStage.ReadingCluster => "reading the cluster for the trust model",
+        RunStage.ProvingOldCaUnused => "proving nothing in use depends on the old CAs",
+        _ => stage.ToString(),
+    };
+
     public static string Short(string sha256) => sha256.Length > 16 ? sha256[..16] + "…" : sha256;
 }

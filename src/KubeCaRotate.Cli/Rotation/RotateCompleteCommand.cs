@@ -17,6 +17,7 @@ public sealed class RotateCompleteCommand(IAnsiConsole console) : AsyncCommand<R
     public override async Task<int> ExecuteAsync(CommandContext context, RotateCompleteSettings settings, CancellationToken cancellationToken)
     {
         if (!settings.DryRun && !settings.Yes) Confirmation.EnsureCanAsk(console, "complete");
+        RotationProgress.Preparation(console, settings.Format).Begin(RunStage.OpeningNodes);
         using var target = await settings.OpenAsync(settings.DryRun ? ApiUse.IfReachable : ApiUse.Required, cancellationToken);
         if (!settings.DryRun && !settings.Yes)
         {

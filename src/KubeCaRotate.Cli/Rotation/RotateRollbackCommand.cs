@@ -11,6 +11,7 @@ public sealed class RotateRollbackCommand(IAnsiConsole console) : AsyncCommand<F
     public override async Task<int> ExecuteAsync(CommandContext context, FinishSettings settings, CancellationToken cancellationToken)
     {
         if (!settings.DryRun && !settings.Yes) Confirmation.EnsureCanAsk(console, "rollback");
+        RotationProgress.Preparation(console, settings.Format).Begin(RunStage.OpeningNodes);
         using var target = await settings.OpenAsync(settings.DryRun ? ApiUse.IfReachable : ApiUse.Required, cancellationToken);
         if (!settings.DryRun && !settings.Yes)
         {

@@ -16,17 +16,22 @@ public sealed class RotateStartCommand(IAnsiConsole console) : AsyncCommand<Rota
     {
         if (!settings.DryRun && !settings.Yes) Confirmation.EnsureCanAsk(console, "start");
         var request = await settings.ToRequestAsync(dryRun: false, cancellationToken);
+        var preparation = RotationProgress.Preparation(console, settings.Format);
 
         if (settings.DryRun)
         {
+            preparation.Begin(RunStage.OpeningNodes);
             using var planning = await settings.OpenAsync(ApiUse.IfReachable, cancellationToken);
+            preparation.Begin(RunStage.Planning);
             var dry = await RotatePlanCommand.PlanAsync(request, planning, cancellationToken);
             if (settings.Format == OutputFormat.Json) RawText.WriteLine(console, Json.Serialize(dry));
             else RotatePlanCommand.WriteTable(console, dry, planning);
             return ExitCodes.Ok;
         }
 
+        preparation.Begin(RunStage.OpeningNodes);
         using var target = await settings.OpenAsync(ApiUse.Required, cancellationToken);
+        preparation.Begin(RunStage.Planning);
         var plan = await RotatePlanCommand.PlanAsync(request, target, cancellationToken);
         if (!settings.Yes)
         {

@@ -14,6 +14,17 @@ public static class RotationProgress
         return run(new ProgressLines(console.Profile.Out.Writer));
     }
 
+    /// <summary>
+    /// Where the stages before a run (opening the nodes, planning) are told, as plain lines: stderr under -o json,
+    /// the console otherwise (before any live view, so a terminal keeps them above it and above a question).
+    /// </summary>
+    public static IProgress<RotationEvent> Preparation(IAnsiConsole console, OutputFormat format) =>
+        new ProgressLines(format == OutputFormat.Json ? Console.Error : console.Profile.Out.Writer);
+
+    /// <summary>Tells <paramref name="progress"/> that <paramref name="stage"/> begins now.</summary>
+    public static void Begin(this IProgress<RotationEvent> progress, RunStage stage) =>
+        progress.Report(new RotationEvent.StageStarted(TimeProvider.System.GetUtcNow(), stage));
+
     /// <summary>A terminal a person watches: it can be asked and redrawn in place.</summary>
     public static bool IsLive(IAnsiConsole console) => console.Profile.Capabilities.Interactive && console.Profile.Capabilities.Ansi;
 }

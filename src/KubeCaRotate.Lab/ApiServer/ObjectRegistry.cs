@@ -45,6 +45,13 @@ internal sealed partial class ObjectRegistry(IObjectStore store, TimeProvider ti
         return (list.Items.Select(s => (Decode(s), s.Key)).ToList(), list.Revision);
     }
 
+    /// <summary>One page of a list (see <see cref="IObjectStore.ListPageAsync"/>): only its objects are decoded.</summary>
+    public async Task<(List<(JsonObject Object, string Key)> Items, StoredPage Page)> ListPageAsync(ApiResource resource, string? ns, string? startKey, long limit, long atRevision, CancellationToken ct)
+    {
+        var page = await Call(() => Store.ListPageAsync(resource.CollectionPrefix(ns), startKey, limit, atRevision, ct));
+        return (page.Items.Select(s => (Decode(s), s.Key)).ToList(), page);
+    }
+
     public async Task<JsonObject> CreateAsync(ApiResource resource, string? ns, JsonObject obj, bool dryRun, CancellationToken ct)
     {
         CheckKind(resource, obj);

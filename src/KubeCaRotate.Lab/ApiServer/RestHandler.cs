@@ -294,38 +294,76 @@ internal sealed class RestHandler(
         }
     }
 
+    /// <summary>The most objects one read of a paged list asks etcd for, when selectors drop objects (kube-apiserver's maxLimit).</summary>
+    private const long MaxChunk = 10_000;
+
+    /// <summary>
+    /// A list. Without <c>limit</c>, every object. With it, as kube-apiserver's etcd3 store pages: etcd ranges of
+    /// <c>limit</c> keys from the continue key (the prefix for the first page), read at the first page's revision, only
+    /// those objects decoded; when selectors drop objects the next range doubles (up to 10,000) until the page holds
+    /// <c>limit</c> objects or the keys end. <c>continue</c> is set when keys follow the last one examined, and
+    /// <c>remainingItemCount</c> (only without selectors) is the number of keys after the page.
+    /// </summary>
     private async Task ListAsync(HttpContext context, ApiResource resource, string? ns, CancellationToken ct)
     {
         var query = context.Request.Query;
         var labels = LabelSelector.Parse(query["labelSelector"]);
         var fields = FieldSelector.Parse(query["fieldSelector"], resource);
-        var limit = long.TryParse(query["limit"], out var l) && l > 0 ? l : long.MaxValue;
+        var limit = long.TryParse(query["limit"], out var l) && l > 0 ? l : 0;
         var token = ContinueToken.Parse(query["continue"]);
-        var (items, revision) = await registry.ListAsync(resource, ns, ct);
-        var listRevision = token?.Revision ?? revision;
+        var prefix = resource.CollectionPrefix(ns);
+        if (token is not null && !token.StartKey.StartsWith(prefix, StringComparison.Ordinal))
+            throw ApiStatusException.BadRequest("continue key is not valid: the token was issued for another list");
         var selected = new List<JsonObject>();
+        long listRevision;
         string? next = null;
-        var remaining = 0L;
-        foreach (var (obj, key) in items)
+        long? remaining = null;
+        if (limit == 0 && token is null)
         {
-            if (token is not null && string.CompareOrdinal(key, token.StartKey) < 0)
-                continue;
-            if (!labels.Matches(obj) || !fields.Matches(obj))
-                continue;
-            if (selected.Count < limit)
+            var (items, revision) = await registry.ListAsync(resource, ns, ct);
+            selected.AddRange(items.Select(i => i.Object).Where(o => labels.Matches(o) && fields.Matches(o)));
+            listRevision = revision;
+        }
+        else
+        {
+            var pageSize = limit == 0 ? long.MaxValue : limit;
+            var start = token?.StartKey;
+            var atRevision = token?.Revision ?? 0;
+            var chunk = limit == 0 ? 0 : limit;
+            string? lastKey = null;
+            var hasMore = false;
+            StoredPage page;
+            while (true)
             {
-                selected.Add(obj);
-                continue;
+                (var items, page) = await registry.ListPageAsync(resource, ns, start, chunk, atRevision, ct);
+                atRevision = page.Revision;
+                hasMore = page.More;
+                foreach (var (obj, key) in items)
+                {
+                    if (selected.Count >= pageSize)
+                    {
+                        hasMore = true;
+                        break;
+                    }
+                    lastKey = key;
+                    if (labels.Matches(obj) && fields.Matches(obj)) selected.Add(obj);
+                }
+                if (!hasMore || selected.Count >= pageSize || lastKey is null) break;
+                chunk = Math.Min(chunk * 2, MaxChunk);
+                start = lastKey + "\0";
             }
-            next ??= new ContinueToken(listRevision, KeyAfter(items, selected)).Encode();
-            remaining++;
+            listRevision = atRevision;
+            if (hasMore && lastKey is not null)
+            {
+                next = new ContinueToken(listRevision, lastKey + "\0").Encode();
+                if (labels.IsEmpty && string.IsNullOrEmpty(query["fieldSelector"])) remaining = page.Count - limit;
+            }
         }
         var metadata = new JsonObject { ["resourceVersion"] = listRevision.ToString(CultureInfo.InvariantCulture) };
         if (next is not null)
         {
             metadata["continue"] = next;
-            if (labels.IsEmpty && string.IsNullOrEmpty(query["fieldSelector"]))
-                metadata["remainingItemCount"] = remaining;
+            if (remaining is { } r) metadata["remainingItemCount"] = r;
         }
         if (TableConverter.Wanted(context.Request.Headers.Accept.ToString()))
         {
@@ -339,13 +377,6 @@ internal sealed class RestHandler(
             ["metadata"] = metadata,
             ["items"] = new JsonArray([.. selected]),
         });
-    }
-
-    /// <summary>The key the next page starts from: just after the last object returned.</summary>
-    private static string KeyAfter(List<(JsonObject Object, string Key)> items, List<JsonObject> selected)
-    {
-        var last = selected[^1];
-        return items.First(i => ReferenceEquals(i.Object, last)).Key + "\0";
     }
 
     /// <summary>The request's DeleteOptions: its body when it has one, else its query (as kube-apiserver reads them).</summary>

@@ -44,6 +44,15 @@ public sealed class EtcdObjectStore : IObjectStore, IDisposable
         return new StoredList(items, response.Header.Revision);
     }
 
+    public async Task<StoredPage> ListPageAsync(string prefix, string? startKey, long limit, long atRevision, CancellationToken ct)
+    {
+        var (key, end) = EtcdKeyRange.Prefix(prefix);
+        if (startKey is not null) key = EtcdKeyRange.Key(startKey);
+        var response = await CallAsync<EtcdRangeRequest, EtcdRangeResponse>("/v3/kv/range", new EtcdRangeRequest(key, end, limit, atRevision), ct).ConfigureAwait(false);
+        var items = (response.Kvs ?? []).Select(ToStored).ToList();
+        return new StoredPage(items, atRevision > 0 ? atRevision : response.Header.Revision, response.More, response.Count);
+    }
+
     public async Task<StoredObject> CreateAsync(string key, byte[] value, CancellationToken ct)
     {
         var k = EtcdKeyRange.Key(key);

@@ -20,9 +20,11 @@ internal sealed record EtcdHeader(long Revision);
 
 internal sealed record EtcdKeyValue(byte[] Key, long CreateRevision, long ModRevision, long Version, byte[]? Value);
 
-internal sealed record EtcdRangeRequest(byte[] Key, byte[]? RangeEnd = null);
+/// <summary>A range; <see cref="Limit"/> 0 is no limit, <see cref="Revision"/> 0 the latest.</summary>
+internal sealed record EtcdRangeRequest(byte[] Key, byte[]? RangeEnd = null, long Limit = 0, long Revision = 0);
 
-internal sealed record EtcdRangeResponse(EtcdHeader Header, IReadOnlyList<EtcdKeyValue>? Kvs, long Count);
+/// <summary><see cref="Count"/>: keys in the whole range (not only those returned); <see cref="More"/>: keys left beyond the limit.</summary>
+internal sealed record EtcdRangeResponse(EtcdHeader Header, IReadOnlyList<EtcdKeyValue>? Kvs, long Count, bool More = false);
 
 internal sealed record EtcdPutRequest(byte[] Key, byte[] Value);
 

@@ -12,6 +12,14 @@ public interface IObjectStore
     /// <summary>All objects whose key starts with <paramref name="prefix"/>, in key order, and the store revision they were read at.</summary>
     Task<StoredList> ListAsync(string prefix, CancellationToken ct);
 
+    /// <summary>
+    /// One page of a paged list, as etcd's range with a limit: at most <paramref name="limit"/> objects whose key starts
+    /// with <paramref name="prefix"/> and is not before <paramref name="startKey"/> (the prefix itself when null), in key
+    /// order, read at <paramref name="atRevision"/> (the latest when 0). <see cref="StoredPage.More"/> says whether keys
+    /// follow the page; <see cref="StoredPage.Count"/> counts every key from the start to the end of the prefix.
+    /// </summary>
+    Task<StoredPage> ListPageAsync(string prefix, string? startKey, long limit, long atRevision, CancellationToken ct);
+
     /// <summary>Creates the key; throws <see cref="StoreConflictException"/> when it already exists.</summary>
     Task<StoredObject> CreateAsync(string key, byte[] value, CancellationToken ct);
 
@@ -29,6 +37,8 @@ public interface IObjectStore
 public sealed record StoredObject(string Key, byte[] Value, long ModRevision);
 
 public sealed record StoredList(IReadOnlyList<StoredObject> Items, long Revision);
+
+public sealed record StoredPage(IReadOnlyList<StoredObject> Items, long Revision, bool More, long Count);
 
 public enum StoreEventType { Put, Delete }
 

@@ -42,6 +42,31 @@ public sealed class InMemoryObjectStore : IObjectStore
         }
     }
 
+    public Task<StoredPage> ListPageAsync(string prefix, string? startKey, long limit, long atRevision, CancellationToken ct)
+    {
+        ThrowIfUnavailable();
+        lock (_gate)
+        {
+            var from = startKey ?? prefix;
+            var objects = atRevision <= 0 || atRevision >= _revision ? _objects : At(atRevision);
+            var range = objects.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal) && string.CompareOrdinal(kv.Key, from) >= 0).Select(kv => kv.Value).ToList();
+            var items = limit > 0 ? range.Take((int)Math.Min(limit, int.MaxValue)).ToList() : range;
+            return Task.FromResult(new StoredPage(items, atRevision > 0 ? atRevision : _revision, items.Count < range.Count, range.Count));
+        }
+    }
+
+    /// <summary>The objects as they were at <paramref name="revision"/>, replayed from the history (nothing is compacted).</summary>
+    private SortedDictionary<string, StoredObject> At(long revision)
+    {
+        var objects = new SortedDictionary<string, StoredObject>(StringComparer.Ordinal);
+        foreach (var e in _history.TakeWhile(e => e.Object.ModRevision <= revision))
+        {
+            if (e.Type == StoreEventType.Put) objects[e.Object.Key] = e.Object;
+            else objects.Remove(e.Object.Key);
+        }
+        return objects;
+    }
+
     public Task<StoredObject> CreateAsync(string key, byte[] value, CancellationToken ct)
     {
         ThrowIfUnavailable();

@@ -199,13 +199,6 @@ public sealed class ClusterApi : IDisposable
             return (l.Items, l.Metadata?.ContinueProperty);
         }, ct);
 
-    public Task<IReadOnlyList<V1Lease>> ListNodeLeasesAsync(CancellationToken ct) =>
-        ListAllAsync("list the node Leases in kube-node-lease", async (c, limit, t) =>
-        {
-            var l = await Client.CoordinationV1.ListNamespacedLeaseAsync("kube-node-lease", continueParameter: c, limit: limit, cancellationToken: t).ConfigureAwait(false);
-            return (l.Items, l.Metadata?.ContinueProperty);
-        }, ct);
-
     public Task<IReadOnlyList<V1ValidatingWebhookConfiguration>> ListValidatingWebhooksAsync(CancellationToken ct) =>
         ListAllAsync("list ValidatingWebhookConfigurations", async (c, limit, t) =>
         {

@@ -4,11 +4,13 @@ namespace KubeCaRotate.Cluster;
 
 /// <summary>
 /// When a node's kubelet last started, asked on the node (the inventory's kubeletStartedAt command, systemd's
-/// ActiveEnterTimestamp by default), or why that is not known. The kubelet reads kubelet.conf only at its start, so
-/// this is what tells "the file is right but the kubelet has not been restarted". Never an exception: a command that
-/// fails, hangs or prints something else leaves the start unknown with the reason.
+/// ActiveState and ActiveEnterTimestamp by default, see <see cref="SystemdUnitActivity"/>), or why that is not known.
+/// The kubelet reads kubelet.conf only at its start, so this is what tells "the file is right but the kubelet has not
+/// been restarted". <see cref="NotRunning"/> is the unit's state when systemd says it does not run (inactive, failed,
+/// ...): the start time is then that of a kubelet that is gone. Never an exception: a command that fails, hangs or
+/// prints something else leaves the start unknown with the reason.
 /// </summary>
-public sealed record KubeletStart(DateTimeOffset? StartedAt, string? Unknown)
+public sealed record KubeletStart(DateTimeOffset? StartedAt, string? Unknown, string? NotRunning = null)
 {
     /// <summary>How long the command may take before the start counts as unknown.</summary>
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
@@ -37,10 +39,11 @@ public sealed record KubeletStart(DateTimeOffset? StartedAt, string? Unknown)
             if (detail.Length > 200) detail = detail[..200] + "...";
             return Failed(node.Name, shown, $"it exited with code {result.ExitCode}" + (detail.Length > 0 ? $" ({detail})" : ""));
         }
-        var parsed = SystemdTimestamp.Parse(result.StandardOutput);
-        if (parsed.At is { } at) return new KubeletStart(at, null);
-        if (parsed.Never) return Failed(node.Name, shown, "it printed no timestamp, so the kubelet has not started since boot");
-        return Failed(node.Name, shown, parsed.Error!);
+        var parsed = SystemdUnitActivity.Parse(result.StandardOutput);
+        if (parsed.Error is { } error) return Failed(node.Name, shown, error);
+        var notRunning = parsed.Running ? null : parsed.ActiveState;
+        if (parsed.Entered.At is { } at) return new KubeletStart(at, null, notRunning);
+        return Failed(node.Name, shown, "it printed no timestamp, so the kubelet has not started since boot") with { NotRunning = notRunning };
     }
 
     private static KubeletStart Failed(string node, string command, string why) =>

@@ -126,8 +126,9 @@ public sealed class InventoryNode
     public List<string>? RestartStaticPod { get; set; }
 
     /// <summary>
-    /// Prints when the kubelet last started, as systemd does ("Sun 2026-11-29 10:01:02 UTC"); default
-    /// [env, TZ=UTC, systemctl, show, kubelet, --property=ActiveEnterTimestamp, --value]. See <see cref="SystemdTimestamp"/>.
+    /// Prints whether the kubelet runs and when it last started, as systemd does ("ActiveState=active" and
+    /// "ActiveEnterTimestamp=Sun 2026-11-29 10:01:02 UTC"), or only the timestamp; default
+    /// [env, TZ=UTC, systemctl, show, kubelet, --property=ActiveState, --property=ActiveEnterTimestamp]. See <see cref="SystemdUnitActivity"/>.
     /// </summary>
     public List<string>? KubeletStartedAt { get; set; }
 
@@ -138,12 +139,13 @@ public sealed class InventoryNode
     public IReadOnlyList<string> RestartKubeletCommand => RestartKubelet is { Count: > 0 } c ? c : ["systemctl", "restart", "kubelet"];
 
     /// <summary>
-    /// The wall-clock time the unit last became active, in UTC whatever the node's zone (systemctl formats in TZ and
-    /// only `show --timestamp=utc` of systemd 251+ would do it otherwise). Not ActiveEnterTimestampMonotonic: it counts
+    /// Whether the unit runs (ActiveState: its ActiveEnterTimestamp stays after it stops) and the wall-clock time it
+    /// last became active, in UTC whatever the node's zone (systemctl formats in TZ and only `show --timestamp=utc` of
+    /// systemd 251+ would do it otherwise). Not ActiveEnterTimestampMonotonic: it counts
     /// from the node's boot on a clock that stops during suspend, so comparing it with file times needs the boot time too.
     /// </summary>
     [YamlIgnore]
-    public IReadOnlyList<string> KubeletStartedAtCommand => KubeletStartedAt is { Count: > 0 } c ? c : ["env", "TZ=UTC", "systemctl", "show", "kubelet", "--property=ActiveEnterTimestamp", "--value"];
+    public IReadOnlyList<string> KubeletStartedAtCommand => KubeletStartedAt is { Count: > 0 } c ? c : ["env", "TZ=UTC", "systemctl", "show", "kubelet", "--property=ActiveState", "--property=ActiveEnterTimestamp"];
 }
 
 public sealed class NodeAccessSpec

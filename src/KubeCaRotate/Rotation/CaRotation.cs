@@ -116,6 +116,7 @@ public static class CaRotation
         await using var held = await run.LockAsync(journal.RotationId, ct).ConfigureAwait(false);
 
         await run.FollowOperatorAsync(RotationPhase.Switched, staged, journal, ct).ConfigureAwait(false);
+        run.Stage(RunStage.ProvingOldCaUnused);
         var verified = await OldCaProof.ProveAsync(staged, run.Nodes, cluster.Paths, run.Time.GetUtcNow(), cluster.ProveLiveEndpoints, ct).ConfigureAwait(false);
         journal = await run.WritePhaseAsync(journal.WithPhase(RotationPhase.Distrusting, run.Time.GetUtcNow()), ct).ConfigureAwait(false);
         var steps = new PhaseSteps(staged, run.Nodes, cluster.Paths, journal.Mode, cluster.Issuer).Distrust();
@@ -250,8 +251,14 @@ public static class CaRotation
         }
 
         /// <summary>The cluster-wide Lease for the run (none in a dry run or without the API).</summary>
-        public async Task<IAsyncDisposable> LockAsync(string rotationId, CancellationToken ct) =>
-            DryRun || _cluster.Api is null ? new NoLock() : await _cluster.Api.Lock.AcquireAsync(rotationId, ct).ConfigureAwait(false);
+        public async Task<IAsyncDisposable> LockAsync(string rotationId, CancellationToken ct)
+        {
+            if (DryRun || _cluster.Api is null) return new NoLock();
+            Stage(RunStage.TakingLock);
+            return await _cluster.Api.Lock.AcquireAsync(rotationId, ct).ConfigureAwait(false);
+        }
+
+        public void Stage(RunStage stage) => _progress?.Report(new RotationEvent.StageStarted(Time.GetUtcNow(), stage));
 
         public Task FollowOperatorAsync(RotationPhase reached, IReadOnlyList<StagedCa> staged, RotationJournal journal, CancellationToken ct) =>
             _cluster.OperatorKubeconfig is { } own
@@ -269,7 +276,12 @@ public static class CaRotation
         public async Task<RotationJournal> StepsAsync(RotationJournal journal, IReadOnlyList<Step> steps, string rotationId, CancellationToken ct)
         {
             var context = new StepContext(Nodes, _cluster.Paths, rotationId, DryRun, Time, _cluster.Restarts) { Api = _cluster.Api, WorkloadParallelism = _workloadParallelism };
-            var model = _cluster.TrustGateFactory is { } factory && !DryRun ? await factory(ct).ConfigureAwait(false) : _cluster.TrustGate;
+            var model = _cluster.TrustGate;
+            if (_cluster.TrustGateFactory is { } factory && !DryRun)
+            {
+                Stage(RunStage.ReadingCluster);
+                model = await factory(ct).ConfigureAwait(false);
+            }
             var gate = model is null ? (ITrustGate)new KubeadmLayoutGate(_cluster.Paths) : new AllTrustGates(new KubeadmLayoutGate(_cluster.Paths), model);
             return await new RotationEngine(context, _journals, gate, PhaseSteps.Batches(_kubeletParallelism), this).RunAsync(steps, journal, ct).ConfigureAwait(false);
         }

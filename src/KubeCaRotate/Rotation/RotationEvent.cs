@@ -26,4 +26,7 @@ public abstract record RotationEvent(DateTimeOffset At)
     public sealed record StepFinished(DateTimeOffset At, Step Step, StepOutcome Outcome, IReadOnlyList<StepChange> Changes) : RotationEvent(At);
 
     public sealed record PhaseChanged(DateTimeOffset At, RotationPhase Phase) : RotationEvent(At);
+
+    /// <summary>A <see cref="RunStage"/> without steps to show began (the CLI reports the ones before the library runs).</summary>
+    public sealed record StageStarted(DateTimeOffset At, RunStage Stage) : RotationEvent(At);
 }

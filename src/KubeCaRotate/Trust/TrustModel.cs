@@ -71,7 +71,17 @@ public sealed class TrustModel
             notes.AddRange(draft.Notes);
             EdgeState state;
             var reasons = new List<string>();
-            if (loadedReasons.Count > 0)
+            if (StoppedKubelet(world, draft) is { } stopped)
+            {
+                // Nothing of a stopped kubelet is loaded: it serves nothing and connects to nothing, and at its next
+                // start it reads the files on disk.
+                state = EdgeState.Broken;
+                var (node, activeState) = stopped;
+                reasons.Add($"Kubelet on node {node} is not running (systemd reports its unit {activeState}), so this connection is down; start it (systemctl start kubelet).");
+                if (diskReasons.Count == 0) reasons.Add("The files on disk are right: when the kubelet starts this edge works.");
+                reasons.AddRange(diskReasons.Select(r => "When it starts, with the files on disk: " + r));
+            }
+            else if (loadedReasons.Count > 0)
             {
                 state = EdgeState.Broken;
                 reasons.AddRange(loadedReasons);
@@ -99,6 +109,18 @@ public sealed class TrustModel
         }
         var problems = world.Problems.Concat(builder.Problems).Distinct().ToList();
         return new TrustReport(world.At, edges, problems, catalog.All);
+    }
+
+    /// <summary>The node and systemd state of a stopped kubelet at either end of the edge, or null.</summary>
+    private static (string Node, string ActiveState)? StoppedKubelet(TrustWorld world, EdgeDraft draft)
+    {
+        foreach (var end in new[] { draft.Client, draft.Server })
+        {
+            if (!end.EndsWith("/" + ComponentReloads.Kubelet, StringComparison.Ordinal)) continue;
+            var node = end[..^(ComponentReloads.Kubelet.Length + 1)];
+            if (world.StoppedKubelets.TryGetValue(node, out var state)) return (node, state);
+        }
+        return null;
     }
 
     private void AddCertificates(CaCatalog catalog, string path, byte[] content)

@@ -26,6 +26,8 @@ internal sealed class TrustWorld
     public Dictionary<(string Node, string Component), DateTimeOffset?> Starts { get; } = [];
     /// <summary>Why a component's start is not known, when the node said (the kubelet's start command failed).</summary>
     public Dictionary<(string Node, string Component), string> StartUnknown { get; } = [];
+    /// <summary>Kubelets the node says do not run, with systemd's ActiveState (inactive, failed, ...); a kubelet restart starts one.</summary>
+    public Dictionary<string, string> StoppedKubelets { get; } = new(StringComparer.Ordinal);
     public Dictionary<(string Node, string Component, string Path), byte[]?> Frozen { get; } = [];
     public Dictionary<(string Pod, ObjectRef Object, string Field), string?> FrozenObjects { get; } = [];
     public ClusterObjects? ObjectFacts { get; set; }
@@ -59,10 +61,11 @@ internal sealed class TrustWorld
             }
             foreach (var n in o.Nodes) w.Starts[(n.Name, ComponentReloads.Kubelet)] = n.KubeletStartedAt;
         }
-        // The node's own answer (systemd's ActiveEnterTimestamp) is the kubelet's start; the Node object rarely knows it.
+        // The node's own answer (systemd's ActiveEnterTimestamp, and ActiveState for a stopped kubelet) is the kubelet's start; the Node object rarely knows it.
         foreach (var n in snapshot.Nodes)
         {
             if (n.KubeletStart is not { } start) continue;
+            if (start.NotRunning is { } state) w.StoppedKubelets[n.Name] = state;
             if (start.StartedAt is { } startedAt) w.Starts[(n.Name, ComponentReloads.Kubelet)] = startedAt;
             else if (start.Unknown is { } why && w.Starts.GetValueOrDefault((n.Name, ComponentReloads.Kubelet)) is null) w.StartUnknown[(n.Name, ComponentReloads.Kubelet)] = why;
         }
@@ -80,6 +83,7 @@ internal sealed class TrustWorld
         foreach (var (k, v) in Pods) w.Pods[k] = v;
         foreach (var (k, v) in Starts) w.Starts[k] = v;
         foreach (var (k, v) in StartUnknown) w.StartUnknown[k] = v;
+        foreach (var (k, v) in StoppedKubelets) w.StoppedKubelets[k] = v;
         foreach (var (k, v) in Frozen) w.Frozen[k] = v;
         foreach (var (k, v) in FrozenObjects) w.FrozenObjects[k] = v;
         return w;
@@ -126,6 +130,7 @@ internal sealed class TrustWorld
             {
                 Starts[(restart.Node, restart.Component)] = At;
                 StartUnknown.Remove((restart.Node, restart.Component));
+                if (restart.Component == ComponentReloads.Kubelet) StoppedKubelets.Remove(restart.Node); // systemctl restart starts a stopped unit
                 foreach (var key in Frozen.Keys.Where(k => k.Node == restart.Node && k.Component == restart.Component).ToList()) Frozen.Remove(key);
                 break;
             }

@@ -42,6 +42,46 @@ public sealed class StandInRestTests(StandInClusterFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task PagesAreReadAtTheFirstPagesRevisionWithRemainingItemCountAndSelectorsPageOverTheKeys()
+    {
+        await EnsureNamespaceAsync("snapshot");
+        for (var i = 0; i < 6; i++)
+            await Cluster.CreateAsync("/api/v1/namespaces/snapshot/configmaps", ConfigMap($"item-{i}", new JsonObject { ["colour"] = i % 3 == 0 ? "blue" : "red" }));
+        using var client = Cluster.Client(Cluster.AdminCertificate);
+        const string list = "/api/v1/namespaces/snapshot/configmaps";
+        static List<string> Names(JsonNode page) => page["items"]!.AsArray().Select(i => (string)i!["metadata"]!["name"]!).ToList();
+
+        var first = JsonNode.Parse(await client.GetStringAsync(list + "?limit=4"))!;
+        Assert.Equal(["item-0", "item-1", "item-2", "item-3"], Names(first));
+        Assert.Equal(2, (long)first["metadata"]!["remainingItemCount"]!);
+        var revision = (string)first["metadata"]!["resourceVersion"]!;
+        // Changes after the first page are not seen by the next one: it is read at the first page's revision, as etcd serves it.
+        await Cluster.CreateAsync(list, ConfigMap("item-4a"));
+        (await client.DeleteAsync(list + "/item-5")).EnsureSuccessStatusCode();
+        var second = JsonNode.Parse(await client.GetStringAsync(list + "?limit=4&continue=" + Uri.EscapeDataString((string)first["metadata"]!["continue"]!)))!;
+        Assert.Equal(["item-4", "item-5"], Names(second));
+        Assert.Equal(revision, (string?)second["metadata"]!["resourceVersion"]);
+        Assert.Null(second["metadata"]!["continue"]);
+        Assert.Null(second["metadata"]!["remainingItemCount"]);
+
+        // With a selector a page holds `limit` matching objects, continue is set while keys follow the last one
+        // examined (even when none of them match), and remainingItemCount is not given.
+        var blue = JsonNode.Parse(await client.GetStringAsync(list + "?limit=1&labelSelector=colour%3Dblue"))!;
+        Assert.Equal(["item-0"], Names(blue));
+        Assert.Null(blue["metadata"]!["remainingItemCount"]);
+        var blueNext = JsonNode.Parse(await client.GetStringAsync(list + "?limit=1&labelSelector=colour%3Dblue&continue=" + Uri.EscapeDataString((string)blue["metadata"]!["continue"]!)))!;
+        Assert.Equal(["item-3"], Names(blueNext));
+        Assert.NotNull(blueNext["metadata"]!["continue"]); // item-4 and item-4a follow, and are red
+        var blueLast = JsonNode.Parse(await client.GetStringAsync(list + "?limit=1&labelSelector=colour%3Dblue&continue=" + Uri.EscapeDataString((string)blueNext["metadata"]!["continue"]!)))!;
+        Assert.Empty(Names(blueLast));
+        Assert.Null(blueLast["metadata"]!["continue"]);
+
+        // A token of another list is refused.
+        var other = await client.GetAsync("/api/v1/namespaces/pages/configmaps?limit=1&continue=" + Uri.EscapeDataString((string)first["metadata"]!["continue"]!));
+        Assert.Equal(HttpStatusCode.BadRequest, other.StatusCode);
+    }
+
+    [Fact]
     public async Task WatchStreamsChangesAfterTheGivenRevision()
     {
         await EnsureNamespaceAsync("watched");

@@ -31,6 +31,32 @@ public sealed class EtcdObjectStoreTests(EtcdClusterFixture cluster)
     }
 
     [Fact]
+    public async Task A_page_is_a_limited_range_from_a_start_key_read_at_a_revision_with_the_keys_count_and_whether_more_follow()
+    {
+        using var store = cluster.NewStore();
+        foreach (var name in new[] { "a", "b", "c", "d", "e" })
+            await store.CreateAsync(_prefix + "ns/" + name, Json(name), CancellationToken.None);
+
+        var first = await store.ListPageAsync(_prefix, null, 2, 0, CancellationToken.None);
+        Assert.Equal([_prefix + "ns/a", _prefix + "ns/b"], first.Items.Select(i => i.Key));
+        Assert.True(first.More);
+        Assert.Equal(5, first.Count);
+
+        await store.CreateAsync(_prefix + "ns/bb", Json("bb"), CancellationToken.None);
+        await store.DeleteAsync(_prefix + "ns/e", null, CancellationToken.None);
+        var second = await store.ListPageAsync(_prefix, _prefix + "ns/b\0", 2, first.Revision, CancellationToken.None);
+        Assert.Equal([_prefix + "ns/c", _prefix + "ns/d"], second.Items.Select(i => i.Key)); // as at the first page's revision
+        Assert.Equal(first.Revision, second.Revision);
+        Assert.True(second.More);
+        Assert.Equal(3, second.Count);
+
+        var latest = await store.ListPageAsync(_prefix, _prefix + "ns/b\0", 0, 0, CancellationToken.None);
+        Assert.Equal([_prefix + "ns/bb", _prefix + "ns/c", _prefix + "ns/d"], latest.Items.Select(i => i.Key));
+        Assert.False(latest.More);
+        Assert.True(latest.Revision > first.Revision);
+    }
+
+    [Fact]
     public async Task Conflicts_and_missing_keys_are_reported_as_such()
     {
         using var store = cluster.NewStore();

@@ -199,14 +199,59 @@ public class TrustModelLabTests(LabFixture fixture) : IClassFixture<LabFixture>
         await _lab.UntilProberCleanAsync();
     }
 
-    /// <summary>`lab kubelet-started`, the lab's `systemctl show kubelet --property=ActiveEnterTimestamp --value`, parsed as systemctl's output is.</summary>
-    private async Task<DateTimeOffset?> KubeletStartedAsync(string node)
+    /// <summary>
+    /// `lab kubelet-started`, the lab's `systemctl show kubelet --property=ActiveState --property=ActiveEnterTimestamp`,
+    /// parsed as systemctl's output is; the lab inventory's kubeletStartedAt command prints the same.
+    /// </summary>
+    private async Task<SystemdUnitActivity.Parsed> KubeletActivityAsync(string node)
     {
         var exe = LabExecutable.Command();
         var run = await ProcessRun.RunAsync(exe[0], [.. exe.Skip(1), "lab", "kubelet-started", "--dir", fixture.Lab.Dir, "--node", node]);
         run.EnsureSuccess();
-        Assert.Equal(File.ReadAllText(KubeletStartedAt.FilePath(fixture.Lab, node)).Trim(), run.Stdout.Trim());
-        return SystemdTimestamp.Parse(run.Stdout).At;
+        var command = KubeletStartedAt.Command(fixture.Lab, node);
+        var inventory = await ProcessRun.RunAsync(command[0], [.. command.Skip(1)]);
+        inventory.EnsureSuccess();
+        Assert.Equal(run.Stdout.Trim(), inventory.Stdout.Trim());
+        var parsed = SystemdUnitActivity.Parse(run.Stdout);
+        Assert.Null(parsed.Error);
+        return parsed;
+    }
+
+    private async Task<DateTimeOffset?> KubeletStartedAsync(string node)
+    {
+        var activity = await KubeletActivityAsync(node);
+        Assert.Equal("active", activity.ActiveState);
+        return activity.Entered.At;
+    }
+
+    [Fact]
+    public async Task A_stopped_kubelet_is_reported_inactive_and_its_edges_broken_until_it_starts_again()
+    {
+        var worker = fixture.Lab.Node("worker-2");
+        var apiServerEdges = fixture.Lab.ControlPlanes.Select(cp => $"{cp.Name}/kube-apiserver->worker-2/kubelet").ToList();
+        await _lab.UntilProberCleanAsync();
+        var started = await KubeletStartedAsync("worker-2");
+        Assert.NotNull(started);
+        try
+        {
+            // The lab's `systemctl stop kubelet`: the node agent goes, its static pods and containers stay.
+            await NodeAgentProcess.Find(fixture.Lab, worker, TimeProvider.System)!.StopAsync(TimeSpan.FromSeconds(15), CancellationToken.None);
+            var stopped = await KubeletActivityAsync("worker-2");
+            Assert.Equal("inactive", stopped.ActiveState);
+            Assert.False(stopped.Running);
+            Assert.Equal(started, stopped.Entered.At); // systemd keeps the last start after the stop
+
+            var (exit, edges) = await VerifyUntilAsync(apiServerEdges.Append("worker-2/kubelet->endpoint").ToDictionary(e => e, _ => "broken"));
+            Assert.Equal(1, exit);
+            Assert.All(edges.Values, e => Assert.Contains("Kubelet on node worker-2 is not running (systemd reports its unit inactive), so this connection is down", e.Reasons));
+        }
+        finally
+        {
+            await _lab.RestartKubeletAsync("worker-2");
+        }
+        Assert.True(await KubeletStartedAsync("worker-2") > started);
+        await VerifyUntilAsync([]);
+        await _lab.UntilProberCleanAsync();
     }
 
     [Fact]
@@ -219,7 +264,7 @@ public class TrustModelLabTests(LabFixture fixture) : IClassFixture<LabFixture>
         await _lab.UntilProberCleanAsync();
         try
         {
-            // The kubelet reports its start as systemd does; the lab's inventory asks it with `cat DIR/run/NODE/kubelet.started`.
+            // The kubelet reports its state and start as systemd does; the lab's inventory asks with the same output as `lab kubelet-started`.
             var started = await KubeletStartedAsync("worker-1");
             Assert.NotNull(started);
             await Task.Delay(1100); // start times have a second's resolution

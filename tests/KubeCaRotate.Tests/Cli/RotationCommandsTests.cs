@@ -92,6 +92,36 @@ public class RotationCommandsTests(NodeDirectoryClusterFixture fixture) : IClass
     }
 
     [Fact]
+    public void Start_tells_each_stage_before_its_first_step_opening_the_nodes_then_planning_before_the_table()
+    {
+        using var cluster = fixture.Template.Copy();
+        var inventory = NodeDirectoryInventory.Write(cluster);
+        var r = TestSupport.Cli.Run("start", "--dry-run", "--inventory", inventory);
+        Assert.True(r.ExitCode == 0, r.Output);
+        var lines = r.Output.Split('\n');
+        var opening = Array.FindIndex(lines, l => l.Contains(" prepare  opening the nodes and reaching the Kubernetes API"));
+        var planning = Array.FindIndex(lines, l => l.Contains(" prepare  planning: reading every node's files and checking each step"));
+        var note = Array.FindIndex(lines, l => l.Contains("The Kubernetes API is not used for this plan"));
+        Assert.True(opening == 0, r.Output);
+        Assert.True(planning == 1, r.Output);
+        Assert.True(note > planning, r.Output);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ prepare  ", lines[0]);
+    }
+
+    [Theory]
+    [InlineData("complete")]
+    [InlineData("rollback")]
+    public void Complete_and_rollback_tell_that_they_open_the_nodes_before_anything_else(string command)
+    {
+        using var cluster = fixture.Template.Copy();
+        var inventory = NodeDirectoryInventory.Write(cluster);
+        var r = TestSupport.Cli.Run(command, "--dry-run", "--inventory", inventory);
+        // No rotation is under way, so each stops after opening the nodes, but the operator saw what it was doing.
+        Assert.True(r.ExitCode != 0, r.Output);
+        Assert.Contains(" prepare  opening the nodes and reaching the Kubernetes API", r.Output.Split('\n')[0]);
+    }
+
+    [Fact]
     public void Plan_rotates_all_three_cas_by_default()
     {
         using var cluster = fixture.Template.Copy();

@@ -78,6 +78,26 @@ public class RotationProgressTests
     }
 
     [Fact]
+    public async Task A_stage_without_steps_is_a_prepare_line_and_the_live_view_shows_it_until_a_step_runs()
+    {
+        var at = new DateTimeOffset(2026, 5, 1, 10, 0, 0, TimeSpan.Zero);
+        Assert.Equal("2026-05-01T10:00:00Z prepare  reading the cluster for the trust model", ProgressLines.Line(new RotationEvent.StageStarted(at, RunStage.ReadingCluster)));
+        Assert.Equal("2026-05-01T10:00:00Z prepare  taking the rotation lock (the kube-system Lease)", ProgressLines.Line(new RotationEvent.StageStarted(at, RunStage.TakingLock)));
+
+        var console = new TestConsole().Width(120).Interactive().EmitAnsiSequences();
+        string? during = null;
+        await RotationProgress.RunAsync(console, OutputFormat.Table, 1, progress =>
+        {
+            progress.Report(new RotationEvent.StageStarted(at, RunStage.ReadingCluster));
+            during = console.Output;
+            progress.Report(new RotationEvent.StepStarted(at, Step("trust/ca/kubelet/worker-1", "worker-1")));
+            return Task.FromResult(0);
+        });
+        Assert.Contains("reading the cluster for the trust model …", during);
+        Assert.EndsWith("worker-1: do trust/ca/kubelet/worker-1 on worker-1", console.Output.Split("Running").Last().Split('\n')[0].TrimEnd(' ', '│'));
+    }
+
+    [Fact]
     public void Every_line_is_flushed_as_it_is_written()
     {
         var writer = new FlushCountingWriter();

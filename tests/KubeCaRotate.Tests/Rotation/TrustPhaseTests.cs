@@ -83,6 +83,42 @@ public class TrustPhaseTests(NodeDirectoryClusterFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_lock_and_each_reading_for_the_trust_model_are_told_before_they_begin()
+    {
+        using var cluster = fixture.Template.Copy();
+        var events = new EventLog();
+        var readings = 0;
+        var target = cluster.Cluster(new RecordingRestartObserver()) with
+        {
+            TrustGateFactory = _ =>
+            {
+                // The stage is told before the (possibly long) reading starts, not after.
+                Assert.IsType<RotationEvent.StageStarted>(events.Events[^1]);
+                readings++;
+                return Task.FromResult<ITrustGate>(new KubeadmLayoutGate(Paths));
+            },
+        };
+        await CaRotation.StartAsync(Request() with { Until = RotationPhase.Switched }, target, events);
+
+        var told = events.Events.Select(e => e switch
+        {
+            RotationEvent.StageStarted g => g.Stage.ToString(),
+            RotationEvent.PhaseChanged p => "phase " + p.Phase,
+            RotationEvent.StepStarted => "step",
+            _ => null,
+        }).Where(e => e is not null).Distinct().ToList();
+        Assert.Equal(2, readings);
+        Assert.Equal(
+            ["TakingLock", "phase Trusting", "ReadingCluster", "step", "phase Trusted", "phase Switching", "phase Switched"],
+            told);
+        // The trust model is read again before the switch phase's first step.
+        var switching = events.Events.FindIndex(e => e is RotationEvent.PhaseChanged { Phase: RotationPhase.Switching });
+        Assert.IsType<RotationEvent.StageStarted>(events.Events[switching + 1]);
+        Assert.Equal(RunStage.ReadingCluster, ((RotationEvent.StageStarted)events.Events[switching + 1]).Stage);
+        Assert.IsType<RotationEvent.BatchStarted>(events.Events[switching + 2]);
+    }
+
+    [Fact]
     public async Task A_second_run_changes_nothing_and_the_backups_restore_every_file_byte_for_byte()
     {
         using var cluster = fixture.Template.Copy();

@@ -69,11 +69,66 @@ public sealed class KubeletStartTests(NodeDirectoryClusterFixture fixture) : ICl
     }
 
     [Theory]
+    [InlineData("inactive")]
+    [InlineData("failed")]
+    public async Task A_stopped_kubelet_serves_nothing_and_connects_to_nothing_until_a_restart_starts_it(string state)
+    {
+        using var cluster = fixture.Template.Copy();
+        // What `systemctl show` prints after `systemctl stop kubelet`: ActiveEnterTimestamp keeps the last start.
+        var snapshot = await ReadAsync(cluster, "printf", $"ActiveState={state}\\nActiveEnterTimestamp=Sun 2026-11-29 10:10:00 UTC\\n");
+
+        var start = snapshot.Node("worker-1")!.KubeletStart!;
+        Assert.Equal(state, start.NotRunning);
+        Assert.Equal(ConfChangedAt.AddMinutes(10), start.StartedAt);
+        var report = new TrustModel().Evaluate(snapshot);
+        var apiServerEdges = NodeDirectoryCluster.ControlPlaneNames.Select(cp => $"{cp}/kube-apiserver->worker-1/kubelet").ToList();
+        // Exactly its own client edge and the API servers' edges to it, each broken with the reason.
+        Assert.Equal([.. apiServerEdges, Edge], report.Edges.Where(e => e.State != EdgeState.Healthy).Select(e => e.Id).Order(StringComparer.Ordinal));
+        foreach (var id in apiServerEdges.Append(Edge))
+        {
+            var edge = report.Edge(id)!;
+            Assert.Equal(EdgeState.Broken, edge.State);
+            Assert.Equal(
+                [$"Kubelet on node worker-1 is not running (systemd reports its unit {state}), so this connection is down; start it (systemctl start kubelet).",
+                 "The files on disk are right: when the kubelet starts this edge works."],
+                edge.Reasons);
+        }
+
+        // A restart (systemctl restart starts a stopped unit) brings every edge back.
+        var restarted = new TrustModel().Evaluate(snapshot, [new ProposedChange.Restart("worker-1", ComponentReloads.Kubelet)]);
+        Assert.All(restarted.After.Edges, e => Assert.Equal(EdgeState.Healthy, e.State));
+        Assert.Empty(restarted.Worsened);
+
+        // When it starts with a kubelet.conf that trusts only another CA, its edge stays broken and says why.
+        var newCa = CertificateIssuer.System.NewCertificateAuthority(KubeadmCatalog.ClusterCa, KeyAlgorithm.EcdsaP256, TimeSpan.FromDays(365));
+        var conf = Kubeconfig.Parse(File.ReadAllBytes(cluster.NodeRoot("worker-1") + P.KubeletConf), "kubelet.conf");
+        conf.SetCertificateAuthorityData(conf.CurrentCluster!.Name, Encoding.ASCII.GetBytes(newCa.CertificatePem()));
+        var wrong = new TrustModel().Evaluate(snapshot, [new ProposedChange.FileWrite("worker-1", P.KubeletConf, conf.ToBytes())]).After.Edge(Edge)!;
+        Assert.Equal(EdgeState.Broken, wrong.State);
+        Assert.StartsWith("Kubelet on node worker-1 is not running", wrong.Reasons[0]);
+        Assert.StartsWith("When it starts, with the files on disk: ", wrong.Reasons[1]);
+        Assert.Contains("trusts only CA", wrong.Reasons[1]);
+    }
+
+    [Fact]
+    public async Task An_active_kubelet_reported_as_systemctl_show_prints_it_is_running_since_its_start()
+    {
+        using var cluster = fixture.Template.Copy();
+        var snapshot = await ReadAsync(cluster, "printf", "ActiveState=active\\nActiveEnterTimestamp=Sun 2026-11-29 09:50:00 UTC\\n");
+
+        var start = snapshot.Node("worker-1")!.KubeletStart!;
+        Assert.Null(start.NotRunning);
+        Assert.Equal(ConfChangedAt.AddMinutes(-10), start.StartedAt);
+        Assert.Equal(EdgeState.AtRisk, new TrustModel().Evaluate(snapshot).Edge(Edge)!.State);
+    }
+
+    [Theory]
     [InlineData(new[] { "false" }, "'false' on node worker-1 gave no start time: it exited with code 1")]
     [InlineData(new[] { "echo", "active" }, "'echo active' on node worker-1 gave no start time: 'active' is not a systemd timestamp")]
     [InlineData(new[] { "echo", "Sun 2026-11-29 09:50:00 CET" }, "is in the time zone CET, whose abbreviation does not name one UTC offset; run systemctl with TZ=UTC")]
     [InlineData(new[] { "echo", "n/a" }, "it printed no timestamp, so the kubelet has not started since boot")]
     [InlineData(new[] { "kcr-no-such-program" }, "Cannot run 'kcr-no-such-program' on node worker-1")]
+    [InlineData(new[] { "printf", "ActiveState=active\\nSubState=running\\n" }, "it printed SubState, but only ActiveState and ActiveEnterTimestamp are read")]
     public async Task A_start_command_that_fails_or_prints_no_timestamp_leaves_the_start_unknown_with_the_reason_as_a_note(string[] command, string why)
     {
         using var cluster = fixture.Template.Copy();
