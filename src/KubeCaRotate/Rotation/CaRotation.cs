@@ -36,7 +36,7 @@ public static class CaRotation
         if (request.Cas.Count == 0) throw new RotationException("No CA was chosen; pass --ca with cluster, front-proxy and/or etcd.");
         var run = await Run.OpenAsync(cluster, request.DryRun, request.KubeletParallelism, request.WorkloadParallelism, progress, ct).ConfigureAwait(false);
         var journal = run.Open;
-        var warnings = new List<string>();
+        var warnings = new List<string>(await ShutdownDelayCheck.WarningsAsync(run.ControlPlanes, cluster.Paths.Kubeadm, ct).ConfigureAwait(false));
         if (journal is not null)
         {
             if (journal.Mode != request.Mode)
