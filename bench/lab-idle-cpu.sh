@@ -9,8 +9,10 @@
 #     one line per process sorted by CPU, then per component (process kind), then the total;
 #   - the CPU seconds of one `kube-ca-rotate verify --inventory DIR/inventory.yaml` (GNU time).
 # A lab process is any process whose command line names the lab directory (components, agents, workload pods,
-# aggregator, etcd, prober, load balancer). CPU seconds do not depend on how busy the rest of the machine is (wall time
-# does). The lab is brought down and its directory removed at the end. Never part of the test suite.
+# aggregator, etcd, prober, load balancer). CPU seconds depend less on the rest of the machine than wall time, but not
+# nothing: `lab up` measured 28-35 CPU s at a load average of ~40 and 13-16 at ~4 (thread pool spinning, cache misses),
+# and a single idle process varies by +-30 % between runs; compare commits on runs made side by side under similar load.
+# The lab is brought down and its directory removed at the end. Never part of the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WINDOW=${1:-60}
