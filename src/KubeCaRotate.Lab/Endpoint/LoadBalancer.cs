@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
+using KubeCaRotate.Lab.Tls;
 
 namespace KubeCaRotate.Lab.Endpoint;
 
@@ -88,7 +89,8 @@ public sealed class LoadBalancer(IPEndPoint listen, IReadOnlyList<IPEndPoint> ba
             using var tcp = new TcpClient();
             await tcp.ConnectAsync(backend, timeout.Token).ConfigureAwait(false);
             await using var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = backend.Address.ToString() }, timeout.Token).ConfigureAwait(false);
+            var options = new SslClientAuthenticationOptions { TargetHost = backend.Address.ToString(), CertificateChainPolicy = HandshakeChainPolicy.Trusting() };
+            await tls.AuthenticateAsClientAsync(options, timeout.Token).ConfigureAwait(false);
             var request = Encoding.ASCII.GetBytes($"GET /readyz HTTP/1.1\r\nHost: {backend}\r\nConnection: close\r\n\r\n");
             await tls.WriteAsync(request, timeout.Token).ConfigureAwait(false);
             var buffer = new byte[64];

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using KubeCaRotate.Lab.ApiServer;
+using KubeCaRotate.Lab.Tls;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -64,7 +65,7 @@ public sealed class KubeletApiServer : IAsyncDisposable
                     {
                         ServerCertificateContext = context,
                         ClientCertificateRequired = true,
-                        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                        CertificateChainPolicy = HandshakeChainPolicy.Trusting(), // the request judges the certificate; no revocation check, no machine store
                         ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
                         RemoteCertificateValidationCallback = (_, _, _, _) => true,
                     }),

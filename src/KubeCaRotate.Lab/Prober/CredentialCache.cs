@@ -30,12 +30,13 @@ internal sealed class CredentialCache
     private static EdgeMaterial LoadEtcd(EdgeCredentials c)
     {
         var tls = EtcdClientTls.Load(c.TrustBundleFile!, c.ClientCertificateFile!, c.ClientKeyFile!);
-        return new EdgeMaterial(tls.ClientCertificate, null, tls.CheckServerCertificate);
+        return new EdgeMaterial(tls.ClientCertificate, null, tls.CheckServerCertificate, [.. tls.Trust]);
     }
 
     private static EdgeMaterial LoadHttps(EdgeCredentials c)
     {
         Func<System.Security.Cryptography.X509Certificates.X509Certificate?, X509Chain?, System.Net.Security.SslPolicyErrors, DateTimeOffset, string?>? check = null;
+        IReadOnlyList<X509Certificate2> trusted = [];
         if (c.VerifyServer)
         {
             var (roots, name) = c.TrustKubeconfig is { } kc
@@ -44,6 +45,7 @@ internal sealed class CredentialCache
                 ? (PemBundle.ParseNonEmpty(pem, "the caBundle").Certificates, "the caBundle")
                 : (Bundle(c.TrustBundleFile ?? throw new InvalidOperationException("An edge that verifies its server needs a trust bundle or kubeconfig.")), c.TrustBundleFile!);
             check = (cert, chain, errors, now) => ServerCertificateCheck.Check(roots, name, cert, chain, errors, now);
+            trusted = roots;
         }
         X509Certificate2? client = null;
         if (c.ClientKubeconfig is { } ckc)
@@ -65,7 +67,7 @@ internal sealed class CredentialCache
             }
         }
         var token = c.TokenFile is { } tf ? File.ReadAllText(tf).Trim() : null;
-        return new EdgeMaterial(client, token, check);
+        return new EdgeMaterial(client, token, check, trusted);
     }
 
     private static Kubeconfig ParseKubeconfig(string path) => Kubeconfig.Parse(File.ReadAllBytes(path), path);

@@ -115,15 +115,13 @@ internal sealed class TlsProbe(TimeProvider time)
 
     private SslClientAuthenticationOptions Options(TrustEdge edge, EdgeMaterial material, Action<string?> serverProblem)
     {
-        var client = material.ClientCertificate;
         return new SslClientAuthenticationOptions
         {
             TargetHost = edge.Credentials.ServerName ?? edge.Url.IdnHost,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            ClientCertificates = client is null ? null : new X509CertificateCollection { client },
-            // Offer our certificate whatever issuers the server asks for, as Go clients do with a single certificate,
-            // so that a server that does not trust it rejects it rather than seeing none.
-            LocalCertificateSelectionCallback = client is null ? null : (_, _, _, _, _) => client,
+            CertificateChainPolicy = HandshakeChainPolicy.Trusting(material.Roots), // no revocation check, no machine store
+            // A certificate context is offered whatever issuers the server asks for, as Go clients do with a single
+            // certificate, so that a server that does not trust it rejects it rather than seeing none.
+            ClientCertificateContext = material.ClientContext,
             RemoteCertificateValidationCallback = (_, cert, chain, errors) =>
             {
                 if (material.CheckServer is null) return true;
