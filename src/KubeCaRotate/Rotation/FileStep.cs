@@ -79,7 +79,7 @@ public static class FileStep
     public static Step RestartKubelet(string id, string[] rows, string batch, RotationNode node) => new()
     {
         Id = id, Name = $"restart the kubelet on {node.Name}", ProcedureRows = rows, Batch = batch, Node = node.Name,
-        Disruption = KubeletApiDisruption,
+        Disruption = KubeletRestartDisruption,
         Propose = (_, _) => Task.FromResult<IReadOnlyList<StepChange>>([new StepChange.RunCommand(node.Name, "kubelet", node.RestartKubelet)]),
         IsDone = (_, _) => Task.FromResult(false),
         Verify = async (ctx, _, at, ct) =>
@@ -91,8 +91,8 @@ public static class FileStep
     };
 
     /// <summary>What a kubelet restart interrupts: its API on port 10250, which the API servers call for logs, exec, attach, port-forward and metrics.</summary>
-    public const string KubeletApiDisruption =
-        "a restarting kubelet's API (kubectl logs, exec, attach, port-forward and metrics scrapes on that node) does not answer until it is back (typically seconds); running pods are not touched";
+    public const string KubeletRestartDisruption =
+        "a restarting kubelet's API (kubectl logs, exec, attach, port-forward and metrics scrapes on that node) does not answer, and the kubelet does not reach the API server, until it is back (typically seconds); running pods are not touched";
 
     private static Func<StepContext, IReadOnlyList<StepChange>, DateTimeOffset, CancellationToken, Task> WaitForStaticPod(string node, string component) =>
         async (ctx, _, at, ct) =>

@@ -216,7 +216,8 @@ public sealed partial class RotationEdgeCaseLabTests(RotationEdgeCaseLab lab) : 
     /// An edge's availability failures are announced when its first and last failures fall in the window of one
     /// announced step that concerns it: a restart of the single API server or of etcd's only member concerns every edge
     /// to that API server, to etcd or through the HA endpoint (which has no other backend), and every edge whose client
-    /// is that API server; a kubelet restart concerns the edges to that kubelet's API. A pod's edge may also end with
+    /// is that API server; a kubelet restart concerns the edges to that kubelet's API and the kubelet's own connection
+    /// to the API server (the process is down; the step announces both). A pod's edge may also end with
     /// the prober finding the pod gone, replaced by the rollout the plan lists.
     /// </summary>
     private static bool Announced(JsonElement edge, IReadOnlyList<Window> windows)
@@ -241,7 +242,7 @@ public sealed partial class RotationEdgeCaseLabTests(RotationEdgeCaseLab lab) : 
     {
         var node = id[(id.LastIndexOf('/') + 1)..];
         return id.Contains("/restart-kubelet/", StringComparison.Ordinal)
-            ? (new HashSet<string> { $"{node}/kubelet" }, new HashSet<string>())
+            ? (new HashSet<string> { $"{node}/kubelet" }, new HashSet<string> { $"{node}/kubelet" })
             : (new HashSet<string> { $"{node}/kube-apiserver", $"{node}/etcd", "endpoint" }, new HashSet<string> { $"{node}/kube-apiserver" });
     }
 
