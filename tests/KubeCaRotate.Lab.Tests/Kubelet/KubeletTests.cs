@@ -324,8 +324,10 @@ public partial class KubeletTests(KubeletLabFixture fixture) : IClassFixture<Kub
 
         // A deleted pod stops, and its state and snapshot go.
         Assert.Equal(200, (await fixture.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/lab-2/pods/early")).Status);
+        // The kubelet removes the state and then the snapshot: wait for both, as the two are not removed at one instant.
         await KubeletLabFixture.EventuallyAsync(() =>
-            Task.FromResult(File.Exists(Path.Combine(WorkloadPods.StateDir(lab, "worker-1"), WorkloadPodState.FileName("lab-2", "early"))) ? null : "gone"), "the kubelet to stop the deleted pod");
-        Assert.Null(LoadedFiles.Find(lab, "worker-1", WorkloadPods.Component("lab-2", "early"), WorkloadPods.ServiceAccountDir + "/ca.crt"));
+            Task.FromResult(File.Exists(Path.Combine(WorkloadPods.StateDir(lab, "worker-1"), WorkloadPodState.FileName("lab-2", "early")))
+                || LoadedFiles.Find(lab, "worker-1", WorkloadPods.Component("lab-2", "early"), WorkloadPods.ServiceAccountDir + "/ca.crt") is not null ? null : "gone"),
+            "the kubelet to stop the deleted pod and remove its state and its loaded-files snapshot");
     }
 }
