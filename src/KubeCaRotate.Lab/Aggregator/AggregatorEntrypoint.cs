@@ -21,6 +21,9 @@ namespace KubeCaRotate.Lab.Aggregator;
 /// </summary>
 public static class AggregatorEntrypoint
 {
+    /// <summary>How long a stopping lab-aggregator keeps serving after SIGTERM (well within <see cref="Kubelet.AggregatorContainer.StopGrace"/>).</summary>
+    public static readonly TimeSpan ShutdownDelay = TimeSpan.FromSeconds(2);
+
     public static async Task RunAsync(LabTopology lab, LabNode node, string ns, string name, int port, TextWriter log, CancellationToken ct)
     {
         var component = WorkloadPods.Component(ns, name);
@@ -73,7 +76,11 @@ public static class AggregatorEntrypoint
             catch (OperationCanceledException)
             {
             }
-            log.WriteLine($"{DateTimeOffset.UtcNow:O} lab-aggregator: told to stop; stopping");
+            // As an aggregated API server with --shutdown-delay-duration (or a preStop sleep): the kubelet has taken the pod
+            // out of the Service's Endpoints before telling it to stop, but whoever read the Endpoints a moment earlier
+            // (an API server's proxy, the prober) may still connect; it keeps serving them for a while.
+            log.WriteLine($"{DateTimeOffset.UtcNow:O} lab-aggregator: told to stop; serving {ShutdownDelay.TotalSeconds:0} s more, then stopping");
+            await Task.Delay(ShutdownDelay, CancellationToken.None).ConfigureAwait(false);
         }
     }
 }
