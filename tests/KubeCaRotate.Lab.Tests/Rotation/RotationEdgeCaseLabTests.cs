@@ -126,7 +126,7 @@ public sealed partial class RotationEdgeCaseLabTests(RotationEdgeCaseLab lab) : 
             $"the first rollback from switched exited {rollback.ExitCode}: {Sentence(rollback.Stderr)} (run again, it exited {retried?.ExitCode.ToString() ?? "-"})");
     }
 
-    [RotationLabFact]
+    [RotationLabFact(Extended = "each of the last two whole-suite runs found one more lab-fidelity gap here (a kubelet's own edge during its restart; an aggregator pod refusing while it stopped), both fixed; it joins the default suite once it passes whole-suite runs. Open in issue 6.")]
     public async Task A_worker_unreachable_half_way_stops_start_a_rerun_finishes_and_the_rotation_has_only_the_announced_unavailability()
     {
         try
