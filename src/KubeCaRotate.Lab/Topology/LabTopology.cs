@@ -113,18 +113,55 @@ public sealed record LabTopology
         return topology;
     }
 
-    /// <summary>Finds free ports by binding them and holds them until every port of the plan is chosen, so none repeats.</summary>
+    /// <summary>
+    /// Finds free ports by binding them and holds them until every port of the plan is chosen, so none repeats. Ports
+    /// are taken below the kernel's ephemeral range (net.ipv4.ip_local_port_range), from a random start: a port the
+    /// kernel hands out for binding port 0 is one it also hands out as the source port of outgoing connections, and a
+    /// component of this or another lab could then find its port taken by a client's connection ("address already in
+    /// use") when it starts.
+    /// </summary>
     private sealed class PortAllocator
     {
+        private const int Lowest = 20000;
         private readonly List<Socket> _held = [];
+        private readonly int _below = EphemeralLow();
+        private int _next;
+
+        public PortAllocator() => _next = Random.Shared.Next(Lowest, _below);
 
         public int Next(string address)
         {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            // Also check the port is free on the wildcard-free loopback address the component will use.
-            socket.Bind(new IPEndPoint(IPAddress.Parse(address), 0));
-            _held.Add(socket);
-            return ((IPEndPoint)socket.LocalEndPoint!).Port;
+            for (var tries = 0; tries < _below - Lowest; tries++)
+            {
+                var port = _next;
+                _next = _next + 1 >= _below ? Lowest : _next + 1;
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    // Also check the port is free on the wildcard-free loopback address the component will use.
+                    socket.Bind(new IPEndPoint(IPAddress.Parse(address), port));
+                    _held.Add(socket);
+                    return port;
+                }
+                catch (SocketException)
+                {
+                    socket.Dispose();
+                }
+            }
+            throw new LabException($"No free port on {address} between {Lowest} and {_below - 1}; stop other labs (kube-ca-rotate lab down) and try again.");
+        }
+
+        private static int EphemeralLow()
+        {
+            try
+            {
+                var low = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[0], System.Globalization.CultureInfo.InvariantCulture);
+                return low > Lowest + 1000 ? low : 32768;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                return 32768;
+            }
         }
 
         public void Release()
