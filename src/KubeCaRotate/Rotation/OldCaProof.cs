@@ -82,8 +82,8 @@ public static class OldCaProof
                 foreach (var url in urls(StaticPodManifest.Parse(bytes, $"{cp.Name}:{manifest}")))
                 {
                     var uri = new Uri(url.Trim());
-                    var cert = await ServedCertificateAsync(uri.Host, uri.Port, ct).ConfigureAwait(false);
-                    if (cert is null) problems.Add($"{uri.Host}:{uri.Port} ({cp.Name}) could not be reached to see the certificate it serves");
+                    var cert = await ServedCertificateWithinAsync(uri.Host, uri.Port, ct).ConfigureAwait(false);
+                    if (cert is null) problems.Add($"{uri.Host}:{uri.Port} ({cp.Name}) could not be reached within {Reachable.TotalSeconds:0} s to see the certificate it serves");
                     else if (!PhaseSteps.IssuedBy(cert, rotated.New, at)) problems.Add($"{uri.Host}:{uri.Port} ({cp.Name}) serves a certificate not issued by the new {RotationPaths.Name(ca)}");
                     else served++;
                 }
@@ -94,6 +94,21 @@ public static class OldCaProof
         if (problems.Count > 0)
             throw new RotationException($"complete refused, nothing was changed: {problems.Count} thing{(problems.Count == 1 ? "" : "s")} still depend on the old CA: {string.Join("; ", problems)}. Run `kube-ca-rotate start` to finish the switch, then complete again.");
         return verified;
+    }
+
+    /// <summary>How long an endpoint may stay unreachable: a component an interrupted run was restarting comes back in seconds.</summary>
+    private static readonly TimeSpan Reachable = TimeSpan.FromSeconds(60);
+
+    /// <summary>The certificate an endpoint serves, asked again every second while it cannot be reached, for up to <see cref="Reachable"/>.</summary>
+    private static async Task<X509Certificate2?> ServedCertificateWithinAsync(string host, int port, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + Reachable;
+        while (true)
+        {
+            if (await ServedCertificateAsync(host, port, ct).ConfigureAwait(false) is { } cert) return cert;
+            if (DateTime.UtcNow >= deadline) return null;
+            await Task.Delay(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The certificate a TLS server presents (the handshake may then fail for want of a client certificate: that does not matter here).</summary>
