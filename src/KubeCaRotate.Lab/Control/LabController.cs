@@ -8,6 +8,13 @@ namespace KubeCaRotate.Lab.Control;
 public sealed record LabUpOptions(string Dir, int ControlPlanes = 3, int Workers = 2, int Namespaces = 3, KeyAlgorithm Algorithm = KeyAlgorithm.EcdsaP256)
 {
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>
+    /// Whether the prober runs. It is the lab's measuring instrument, not a cluster component: a lab whose users never
+    /// read its report (tests of the API, the waits, the controllers) spares the handshakes it makes every second on
+    /// every edge, on its side and on the servers'.
+    /// </summary>
+    public bool Prober { get; init; } = true;
 }
 
 /// <summary>A process of a running lab, as `lab status` shows it.</summary>
@@ -48,7 +55,8 @@ public sealed class LabController(TextWriter log, TimeProvider time)
             await new LabSeeder(lab, time).SeedAsync(ct).ConfigureAwait(false);
             await new Aggregator.AggregatorInstaller(lab, time).InstallAsync(ct).ConfigureAwait(false);
             // Only now: started earlier it would record the start-up itself as availability failures.
-            await StartAsync(exe, ["lab", "component", "prober", "--lab-dir", dir], Path.Combine(lab.LogDir, "prober.log"), ProberPidFile(lab), ct).ConfigureAwait(false);
+            if (options.Prober)
+                await StartAsync(exe, ["lab", "component", "prober", "--lab-dir", dir], Path.Combine(lab.LogDir, "prober.log"), ProberPidFile(lab), ct).ConfigureAwait(false);
         }
         catch
         {

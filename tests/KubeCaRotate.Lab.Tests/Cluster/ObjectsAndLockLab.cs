@@ -29,7 +29,7 @@ public sealed class ObjectsAndLockLab : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Lab = await TestLab.UpAsync(new LabUpOptions(Dir, 1, 0, 1));
+        Lab = await TestLab.UpAsync(new LabUpOptions(Dir, 1, 0, 1) { Prober = false }); // no test here reads the prober
         var inventory = Inventory.Load(Lab.InventoryFile);
         var spareRoot = Path.Combine(Dir, "spare-node");
         Directory.CreateDirectory(spareRoot);

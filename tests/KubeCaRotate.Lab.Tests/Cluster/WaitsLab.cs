@@ -27,7 +27,7 @@ public sealed class WaitsLab : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Lab = await TestLab.UpAsync(new LabUpOptions(Dir, 3, 2, 2));
+        Lab = await TestLab.UpAsync(new LabUpOptions(Dir, 3, 2, 2) { Prober = false }); // no test here reads the prober
         var inventory = Inventory.Load(Lab.InventoryFile);
         Nodes = RotationNodes.FromInventory(inventory);
         Paths = new RotationPaths(new KubeadmPaths

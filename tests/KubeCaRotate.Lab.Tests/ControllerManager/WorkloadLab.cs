@@ -22,7 +22,7 @@ public sealed class WorkloadLab : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Lab = await TestLab.UpAsync(new LabUpOptions(Dir, 2, 1, 2));
+        Lab = await TestLab.UpAsync(new LabUpOptions(Dir, 2, 1, 2) { Prober = false }); // no test here reads the prober
         Admin = KubeconfigClient.FromFile(Lab.AdminKubeconfig, p => p);
     }
 

@@ -6,9 +6,6 @@ using KubeCaRotate.Rotation;
 
 namespace KubeCaRotate.Lab.Tests.Rotation;
 
-/// <summary>A 1 + 1 lab of its own for `start --cross-sign`: whole rotations, so each wait is as patient as an operator's default.</summary>
-public sealed class CrossSignLab() : RotationLabFixture("kcr-cross-", controlPlanes: 1, workers: 1);
-
 /// <summary>
 /// `start --cross-sign` on a lab, checked with clients nobody here wrote: between the switch and complete, kubectl with
 /// the admin kubeconfig from before the rotation (trusting only the old cluster CA, with a client certificate of the old
@@ -16,9 +13,11 @@ public sealed class CrossSignLab() : RotationLabFixture("kcr-cross-", controlPla
 /// accepts the real etcd member: each server sends its new leaf and the cross-signed new CA from its files. After
 /// complete the files hold the leaf alone, the same old-only clients are refused, and verify is clean. (That the
 /// same kubectl check fails after a switch without --cross-sign is shown by the trust gate in CrossSignRotationTests,
-/// which refuses that switch; a second rotation here would cost minutes.)
+/// which refuses that switch; a second rotation here would cost minutes.) It shares the single-control-plane lab of the
+/// other edge cases and, like them, leaves it healthy.
 /// </summary>
-public sealed class CrossSignLabTests(CrossSignLab lab) : IClassFixture<CrossSignLab>
+[Collection(RotationEdgeCaseLabCollection.Name)]
+public sealed class CrossSignLabTests(RotationEdgeCaseLab lab)
 {
     private static readonly KubeadmPaths Kubeadm = KubeadmPaths.Default;
     private static readonly RotationPaths Paths = RotationPaths.Default;
@@ -34,6 +33,19 @@ public sealed class CrossSignLabTests(CrossSignLab lab) : IClassFixture<CrossSig
 
     [RotationLabFact]
     public async Task Old_ca_clients_accept_the_new_chain_servers_between_switch_and_complete_and_complete_leaves_each_leaf_alone()
+    {
+        try
+        {
+            await CrossSignedRotationAsync();
+        }
+        catch
+        {
+            await lab.LeaveHealthyAsync();
+            throw;
+        }
+    }
+
+    private async Task CrossSignedRotationAsync()
     {
         var before = DateTimeOffset.UtcNow;
         var cp = lab.Lab.Nodes.Single(n => n.IsControlPlane);

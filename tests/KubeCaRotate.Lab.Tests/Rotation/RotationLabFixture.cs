@@ -37,11 +37,25 @@ public abstract class RotationLabFixture(string prefix, int controlPlanes, int w
 
     /// <summary>
     /// Runs `kube-ca-rotate ARGS` to its end (with <see cref="TargetCluster.WaitTimeoutVariable"/> set to
-    /// <paramref name="waitTimeout"/> when given, so that a run meant to meet a fault fails fast), or until <paramref name="killAfter"/> and then SIGKILL of the tool alone (the exit code is then
-    /// null); <paramref name="onLine"/> sees every line of stdout and stderr as it comes.
+    /// <paramref name="waitTimeout"/> when given, so that a run meant to meet a fault fails fast), or until SIGKILL of the
+    /// tool alone (the exit code is then null): <paramref name="killAfter"/> from its start, or the delay
+    /// <paramref name="killAfterLine"/> gives for the first line it answers for (a kill point inside the steps, counted
+    /// by their progress lines); <paramref name="onLine"/> sees every line of stdout and stderr as it comes.
     /// </summary>
-    public async Task<ToolRun> RunAsync(IEnumerable<string> args, TimeSpan? killAfter = null, Action<string>? onLine = null, string? waitTimeout = null)
+    public async Task<ToolRun> RunAsync(IEnumerable<string> args, TimeSpan? killAfter = null, Action<string>? onLine = null, string? waitTimeout = null,
+        Func<string, TimeSpan?>? killAfterLine = null)
     {
+        using var cts = new CancellationTokenSource(killAfter ?? RunLimit);
+        var killArmed = 0;
+        if (killAfterLine is not null)
+        {
+            var seen = onLine;
+            onLine = line =>
+            {
+                seen?.Invoke(line);
+                if (Volatile.Read(ref killArmed) == 0 && killAfterLine(line) is { } delay && Interlocked.Exchange(ref killArmed, 1) == 0) cts.CancelAfter(delay);
+            };
+        }
         var exe = LabExecutable.Command();
         var info = new ProcessStartInfo(exe[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in exe.Skip(1).Concat(args)) info.ArgumentList.Add(a);
@@ -49,7 +63,6 @@ public abstract class RotationLabFixture(string prefix, int controlPlanes, int w
         using var process = Process.Start(info)!;
         var stdout = ReadLinesAsync(process.StandardOutput, onLine);
         var stderr = ReadLinesAsync(process.StandardError, onLine);
-        using var cts = new CancellationTokenSource(killAfter ?? RunLimit);
         try
         {
             await process.WaitForExitAsync(cts.Token);
@@ -58,7 +71,7 @@ public abstract class RotationLabFixture(string prefix, int controlPlanes, int w
         {
             process.Kill(entireProcessTree: false);
             await process.WaitForExitAsync();
-            if (killAfter is null)
+            if (killAfter is null && Volatile.Read(ref killArmed) == 0)
                 throw new TimeoutException($"kube-ca-rotate {string.Join(' ', args)} did not finish within {RunLimit}; its last output (progress lines go to stdout unless -o json):\n{Last(await stdout)}\n{Last(await stderr)}");
             return new ToolRun(null, await stdout, await stderr);
         }
