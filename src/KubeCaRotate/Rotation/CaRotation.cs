@@ -141,8 +141,10 @@ public static class CaRotation
     }
 
     /// <summary>
-    /// `rollback`: from any phase before completed. One control plane at a time every backed-up file goes back to its
-    /// exact bytes (a restored manifest restarts its pod, which is waited for); then every node's files and a kubelet
+    /// `rollback`: from any phase before completed. The operator's kubeconfig goes back to its original bytes (after the
+    /// switch back, when the servers present certificates of the original CA again and still trust both); one control
+    /// plane at a time every backed-up file goes back to its exact bytes, manifests one by one (each restarted pod is
+    /// waited for); then every node's files and a kubelet
     /// restart; then the objects; then the API servers' published trust and kube-root-ca.crt are waited for, and the
     /// staged copies of the new CAs are removed.
     /// </summary>
@@ -164,9 +166,8 @@ public static class CaRotation
             var swapped = staged.Select(s => s with { Old = s.New, New = s.Old, CrossSigned = null }).ToList();
             steps.AddRange(new PhaseSteps(swapped, run.Nodes, cluster.Paths, journal.Mode, cluster.Issuer).Switch("rollback-switch", stage: false));
         }
-        steps.AddRange(RollbackSteps.Build(staged, run.Nodes, cluster.Paths, journal.RotationId));
+        steps.AddRange(RollbackSteps.Build(staged, run.Nodes, cluster.Paths, journal.RotationId, cluster.OperatorKubeconfig is { } own ? new OperatorKubeconfig(own) : null));
         journal = await run.StepsAsync(journal, steps, journal.RotationId, ct).ConfigureAwait(false);
-        if (!run.DryRun && cluster.OperatorKubeconfig is { } own) await new OperatorKubeconfig(own).RestoreAsync(journal.RotationId, ct).ConfigureAwait(false);
         journal = await run.WritePhaseAsync(journal.WithPhase(RotationPhase.RolledBack, run.Time.GetUtcNow()), ct).ConfigureAwait(false);
         return run.Outcome(journal, steps);
     }

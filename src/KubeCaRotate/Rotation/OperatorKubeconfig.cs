@@ -40,6 +40,14 @@ public sealed class OperatorKubeconfig(string path)
         await _local.WriteFileAsync(Path, next, FileModes.Private, ct).ConfigureAwait(false);
     }
 
+    /// <summary>The backup to restore from when the file differs from it (rollback); null when there is none or nothing differs.</summary>
+    public async Task<string?> RestoreNeededAsync(string rotationId, CancellationToken ct)
+    {
+        if (await _local.ReadFileAsync(BackupPath(rotationId), ct).ConfigureAwait(false) is not { } original) return null;
+        var current = await _local.ReadFileAsync(Path, ct).ConfigureAwait(false);
+        return current is not null && current.AsSpan().SequenceEqual(original) ? null : BackupPath(rotationId);
+    }
+
     /// <summary>Puts the file back as it was before the rotation (rollback).</summary>
     public async Task RestoreAsync(string rotationId, CancellationToken ct)
     {

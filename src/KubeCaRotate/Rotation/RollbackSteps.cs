@@ -5,21 +5,39 @@ using KubeCaRotate.Pki;
 namespace KubeCaRotate.Rotation;
 
 /// <summary>
-/// The rollback: every file the rotation changed goes back to the exact bytes and mode of its backup, one control
-/// plane at a time (a restored manifest restarts its pod, which is waited for), then every node's kubelet restarts;
+/// The rollback: the operator's own kubeconfig goes back to its original bytes first, while every API server still
+/// trusts old + new and serves a certificate of the original CA (after the rollback-switch, or before any switch);
+/// then every file the rotation changed goes back to the exact bytes and mode of its backup, one control plane at a
+/// time: the other files first, then the static pod manifests one by one in the order the rotation restarts them
+/// (etcd, kube-apiserver, kube-controller-manager, kube-scheduler), each pod waited for before the next — restored all
+/// at once, the API server would restart while its local etcd member does; then every node's kubelet restarts;
 /// objects the rotation changed come back from their backups; then the API servers' published trust and
 /// kube-root-ca.crt are waited for, every workload rolls so its pods load the original trust again, and the staged
 /// copies of the new CAs are removed.
 /// </summary>
 public static class RollbackSteps
 {
-    public static IReadOnlyList<Step> Build(IReadOnlyList<StagedCa> cas, RotationNodes nodes, RotationPaths paths, string rotationId)
+    /// <summary>The static pods in the order the rotation restarts them on a control plane (PhaseSteps.ControlPlaneRestarts).</summary>
+    private static readonly string[] ManifestOrder = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+
+    public static IReadOnlyList<Step> Build(IReadOnlyList<StagedCa> cas, RotationNodes nodes, RotationPaths paths, string rotationId, OperatorKubeconfig? operatorKubeconfig = null)
     {
         var steps = new List<Step>();
-        foreach (var cp in nodes.ControlPlanes) steps.Add(Restore(cp, paths, rotationId, PhaseSteps.RestartBatch));
+        if (operatorKubeconfig is not null) steps.Add(RestoreOperatorKubeconfig(operatorKubeconfig));
+        var manifests = paths.Kubeadm.ManifestsDir + "/";
+        foreach (var cp in nodes.ControlPlanes)
+        {
+            steps.Add(Restore($"rollback/restore/{cp.Name}", $"restore every file the rotation changed on {cp.Name} but the static pod manifests", cp, paths, rotationId, PhaseSteps.RestartBatch,
+                path => !path.StartsWith(manifests, StringComparison.Ordinal)));
+            foreach (var component in ManifestOrder)
+                steps.Add(Restore($"rollback/restore/{cp.Name}/{component}", $"restore {component}.yaml on {cp.Name} and wait for its pod", cp, paths, rotationId, PhaseSteps.RestartBatch,
+                    path => path == manifests + component + ".yaml"));
+            steps.Add(Restore($"rollback/restore/{cp.Name}/other-manifests", $"restore any other static pod manifest the rotation changed on {cp.Name}", cp, paths, rotationId, PhaseSteps.RestartBatch,
+                path => path.StartsWith(manifests, StringComparison.Ordinal) && !ManifestOrder.Any(c => path == manifests + c + ".yaml")));
+        }
         foreach (var node in nodes.All)
         {
-            if (!node.IsControlPlane) steps.Add(Restore(node, paths, rotationId, PhaseSteps.KubeletBatch));
+            if (!node.IsControlPlane) steps.Add(Restore($"rollback/restore/{node.Name}", $"restore every file the rotation changed on {node.Name}", node, paths, rotationId, PhaseSteps.KubeletBatch, _ => true));
             steps.Add(FileStep.RestartKubelet($"rollback/restart-kubelet/{node.Name}", ["11.2"], PhaseSteps.KubeletBatch, node));
         }
         steps.Add(new Step
@@ -102,16 +120,35 @@ public static class RollbackSteps
         return steps;
     }
 
-    /// <summary>Every backed-up file of the node back to its original bytes and mode (absent ones deleted), manifests last; waits for each restored manifest's pod.</summary>
-    private static Step Restore(RotationNode node, RotationPaths paths, string rotationId, string batch) => new()
+    /// <summary>
+    /// The operator's kubeconfig back to its bytes from before the rotation. Done first: from here on the rollback
+    /// narrows the API servers' trust to the original CA, which would reject the new CA's client certificate the switch
+    /// gave it, and a run stopped half-way must not leave the operator without a working kubeconfig.
+    /// </summary>
+    private static Step RestoreOperatorKubeconfig(OperatorKubeconfig own) => new()
     {
-        Id = $"rollback/restore/{node.Name}", Name = $"restore every file the rotation changed on {node.Name}", ProcedureRows = [], Batch = batch, Node = node.Name,
+        Id = "rollback/operator-kubeconfig", Name = $"put the operator's kubeconfig {own.Path} back as it was before the rotation", ProcedureRows = ["9", "10"],
+        Batch = PhaseSteps.ClusterBatch, Node = "",
+        Propose = async (ctx, ct) => await own.RestoreNeededAsync(ctx.RotationId, ct).ConfigureAwait(false) is { } backup
+            ? [new StepChange.Wait($"{own.Path}: the original bytes from {backup}")]
+            : [],
+        Verify = async (ctx, _, _, ct) =>
+        {
+            if (ctx.DryRun) return;
+            await own.RestoreAsync(ctx.RotationId, ct).ConfigureAwait(false);
+        },
+    };
+
+    /// <summary>Every backed-up file of the node that <paramref name="restores"/> takes back to its original bytes and mode (absent ones deleted), manifests last; waits for each restored manifest's pod.</summary>
+    private static Step Restore(string id, string name, RotationNode node, RotationPaths paths, string rotationId, string batch, Func<string, bool> restores) => new()
+    {
+        Id = id, Name = name, ProcedureRows = [], Batch = batch, Node = node.Name,
         Propose = async (ctx, ct) =>
         {
             var access = ctx.Nodes[node.Name].Access;
             var backup = new FileBackup(access, paths, rotationId, ctx.Time);
             var changes = new List<StepChange.FileWrite>();
-            foreach (var path in await backup.BackedUpPathsAsync(ct).ConfigureAwait(false))
+            foreach (var path in (await backup.BackedUpPathsAsync(ct).ConfigureAwait(false)).Where(restores))
             {
                 var entry = await backup.EntryAsync(path, ct).ConfigureAwait(false);
                 if (entry is null) continue;

@@ -134,6 +134,51 @@ public class FullRotationTests(NodeDirectoryClusterFixture fixture) : IClassFixt
         Assert.NotEqual(rolledBack.RotationId, again.RotationId);
     }
 
+    /// <summary>
+    /// Rollback from switched: the operator's kubeconfig (re-issued from the new CA by the switch) is back to its original
+    /// bytes before any CA file narrows the API servers' trust again, and on each control plane the static pod manifests
+    /// come back one at a time in the rotation's order, each pod waited for before the next manifest is written (all at
+    /// once, kube-apiserver would restart while its local etcd member does).
+    /// </summary>
+    [Fact]
+    public async Task Rollback_restores_the_operator_kubeconfig_before_the_ca_files_and_each_manifest_after_the_previous_pod_came_back()
+    {
+        using var cluster = fixture.Template.Copy();
+        var operatorFile = Path.Combine(cluster.Root, "operator.conf");
+        File.Copy(cluster.NodeRoot("cp-1") + Kubeadm.AdminConf, operatorFile);
+        var operatorBefore = File.ReadAllBytes(operatorFile);
+        var manifests = new[] { "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler" };
+        var pristine = NodeDirectoryCluster.ControlPlaneNames.ToDictionary(cp => cp, cp => manifests.ToDictionary(m => m, m => cluster.Read(cp, NodePath.Combine(Kubeadm.ManifestsDir, m + ".yaml"))));
+        var caBefore = cluster.Read("cp-1", Kubeadm.CaCert);
+        await CaRotation.StartAsync(Request(), Cluster(cluster) with { OperatorKubeconfig = operatorFile });
+        Assert.NotEqual(operatorBefore, File.ReadAllBytes(operatorFile));
+
+        // At each wait for a restored static pod: which of that node's manifests are back to their original bytes.
+        var seen = new List<(string Node, string Component, string[] Restored, bool OperatorBack, bool CaBack)>();
+        var observer = new RecordingRestartObserver
+        {
+            OnStaticPodWait = (node, component) => seen.Add((node, component,
+                manifests.Where(m => cluster.Read(node, NodePath.Combine(Kubeadm.ManifestsDir, m + ".yaml")) == pristine[node][m]).ToArray(),
+                File.ReadAllBytes(operatorFile).AsSpan().SequenceEqual(operatorBefore), cluster.Read("cp-1", Kubeadm.CaCert) == caBefore)),
+        };
+        var rolledBack = await CaRotation.RollbackAsync(new FinishRequest(), Cluster(cluster, observer) with { OperatorKubeconfig = operatorFile });
+        Assert.Equal(RotationPhase.RolledBack, rolledBack.Phase);
+        Assert.Equal(operatorBefore, File.ReadAllBytes(operatorFile));
+
+        var restoreWaits = seen.Where(w => w.Restored.Contains(w.Component)).ToList();
+        foreach (var cp in NodeDirectoryCluster.ControlPlaneNames)
+        {
+            // One wait per manifest, in order, and at each one exactly the manifests up to it are back.
+            var mine = restoreWaits.Where(w => w.Node == cp).ToList();
+            Assert.Equal(manifests, mine.Select(w => w.Component));
+            for (var i = 0; i < manifests.Length; i++) Assert.Equal(manifests[..(i + 1)], mine[i].Restored);
+        }
+        // The operator's kubeconfig was back before cp-1's ca.crt was, so it was never left with a client certificate the API servers no longer trust.
+        Assert.All(seen.Where(w => w.CaBack), w => Assert.True(w.OperatorBack, $"{w.Node}/{w.Component}: ca.crt restored before the operator's kubeconfig"));
+        var ids = rolledBack.Steps.Select(s => s.Id).ToList();
+        Assert.True(ids.IndexOf("rollback/operator-kubeconfig") < ids.IndexOf("rollback/restore/cp-1"), string.Join(", ", ids));
+    }
+
     [Fact]
     public async Task Renew_keeps_every_key_and_leaf_and_ends_with_the_renewed_certificates_alone()
     {

@@ -147,9 +147,13 @@ public sealed class RecordingRestartObserver : IRestartObserver
 {
     public List<(string Node, string Component, DateTimeOffset After)> Waits { get; } = [];
 
+    /// <summary>Called at each wait for a static pod, with the node and component, to look at the files at that moment.</summary>
+    public Action<string, string>? OnStaticPodWait { get; init; }
+
     public Task WaitStaticPodRestartedAsync(string node, string component, DateTimeOffset after, CancellationToken ct)
     {
         lock (Waits) Waits.Add((node, component, after));
+        OnStaticPodWait?.Invoke(node, component);
         return Task.CompletedTask;
     }
 
