@@ -6,8 +6,8 @@ namespace KubeCaRotate.Lab.Prober;
 /// <summary>
 /// The lab's prober: every <see cref="Interval"/> it opens each trust edge of the cluster once (a fresh TLS handshake
 /// and a small request, with the credentials and trust the owning component has loaded) and appends one line per
-/// attempt to DIR/probe.jsonl. Edges are discovered again every <see cref="DiscoveryInterval"/> (from the node files,
-/// and through the API for the aggregated API servers), so components that start later are probed from then on. Workload pods can be many: each round takes the next
+/// attempt to DIR/probe.jsonl. Edges are discovered again from the node files every <see cref="DiscoveryInterval"/>, so
+/// components that start later are probed from then on, and the aggregated API servers' through the API every round. Workload pods can be many: each round takes the next
 /// <see cref="PodEdgesPerRound"/> of them in turn, so every pod is still probed, less often.
 /// </summary>
 public sealed class EdgeProber(LabTopology lab, TimeProvider time, TextWriter log)
@@ -30,7 +30,7 @@ public sealed class EdgeProber(LabTopology lab, TimeProvider time, TextWriter lo
     {
         var discovery = new EdgeDiscovery(lab);
         using var aggregators = new AggregatorEdgeDiscovery(lab, discovery);
-        IReadOnlyList<TrustEdge> edges = [];
+        IReadOnlyList<TrustEdge> edges = [], fromFiles = [];
         var discoveredAt = DateTimeOffset.MinValue;
         using var timer = new PeriodicTimer(Interval, time);
         log.WriteLine($"{time.GetUtcNow():O} prober writing to {Log.Path} every {Interval.TotalSeconds:0.##} s");
@@ -38,11 +38,15 @@ public sealed class EdgeProber(LabTopology lab, TimeProvider time, TextWriter lo
         {
             if (time.GetUtcNow() - discoveredAt >= DiscoveryInterval)
             {
-                IReadOnlyList<TrustEdge> found = [.. discovery.Discover(), .. await aggregators.DiscoverAsync(ct).ConfigureAwait(false)];
-                if (found.Count != edges.Count) log.WriteLine($"{time.GetUtcNow():O} probing {found.Count} edges");
-                edges = found;
+                fromFiles = discovery.Discover();
                 discoveredAt = time.GetUtcNow();
             }
+            // kube-aggregator follows its Services' Endpoints by watch, so it stops sending to a pod a rollout took out
+            // at once; looked up every DiscoveryInterval, the prober kept probing such a pod for up to 5 s after it
+            // stopped (a whole-suite run: one refused connection 9 s after the announced windows of a 1 + 1 rotation).
+            IReadOnlyList<TrustEdge> found = [.. fromFiles, .. await aggregators.DiscoverAsync(ct).ConfigureAwait(false)];
+            if (found.Count != edges.Count) log.WriteLine($"{time.GetUtcNow():O} probing {found.Count} edges");
+            edges = found;
             var records = await ProbeRoundAsync(edges, ct).ConfigureAwait(false);
             await Log.AppendAsync(records, CancellationToken.None).ConfigureAwait(false);
         }

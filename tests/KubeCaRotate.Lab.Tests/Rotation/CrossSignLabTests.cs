@@ -103,7 +103,7 @@ public sealed class CrossSignLabTests(RotationEdgeCaseLab lab)
         Assert.NotEqual(0, refused.ExitCode);
         Assert.NotEqual(0, (await EtcdHealthAsync(cp.EtcdClientUrl, oldEtcdCa)).ExitCode);
         Assert.NotEqual(0, (await ProcessRun.RunAsync("kubectl", ["--kubeconfig", oldAdmin, "get", "nodes", "--request-timeout=10s"])).ExitCode);
-        (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(0);
+        await lab.VerifyCleanAsync(TimeSpan.FromSeconds(60));
 
         // The prober saw no trust failure from before start to after complete (the single API server's restarts are availability).
         var report = await lab.ReportAsync(before, after);

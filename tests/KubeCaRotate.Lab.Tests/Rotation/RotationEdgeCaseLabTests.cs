@@ -131,7 +131,7 @@ public sealed partial class RotationEdgeCaseLabTests(RotationEdgeCaseLab lab)
         Assert.Equal(pristine, lab.NodeFileHashes(withRotationState: false));
         Assert.True(rollback.ExitCode == ExitCodes.Ok,
             $"the first rollback from trusted exited {rollback.ExitCode}: {Sentence(rollback.Stderr)} (run again, it exited {retried?.ExitCode.ToString() ?? "-"})");
-        (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(ExitCodes.Ok);
+        await lab.VerifyCleanAsync(TimeSpan.FromSeconds(60));
     }
 
     [RotationLabFact]
@@ -230,7 +230,7 @@ public sealed partial class RotationEdgeCaseLabTests(RotationEdgeCaseLab lab)
             }
             await AssertOnlyAnnouncedUnavailabilityAsync(since, until, progress,
                 [JsonDocument.Parse(start.Stdout).RootElement, JsonDocument.Parse(complete.Stdout).RootElement], mustAnnounce: ["trust/restart-kube-apiserver/cp-1"]);
-            (await lab.RunAsync(["verify", "--inventory", lab.Inventory])).EnsureExit(ExitCodes.Ok);
+            await lab.VerifyCleanAsync(TimeSpan.FromSeconds(60));
         }
         catch
         {
