@@ -17,23 +17,25 @@ namespace KubeCaRotate.Rotation;
 /// </summary>
 public static class RollbackSteps
 {
-    /// <summary>The static pods in the order the rotation restarts them on a control plane (PhaseSteps.ControlPlaneRestarts).</summary>
-    private static readonly string[] ManifestOrder = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"];
-
     public static IReadOnlyList<Step> Build(IReadOnlyList<StagedCa> cas, RotationNodes nodes, RotationPaths paths, string rotationId, OperatorKubeconfig? operatorKubeconfig = null)
     {
         var steps = new List<Step>();
         if (operatorKubeconfig is not null) steps.Add(RestoreOperatorKubeconfig(operatorKubeconfig));
         var manifests = paths.Kubeadm.ManifestsDir + "/";
+        // The static pods in the order the rotation restarts them on a control plane (PhaseSteps.ControlPlaneRestarts).
+        string[] ordered = [paths.Kubeadm.EtcdManifest, paths.Kubeadm.ApiServerManifest, paths.Kubeadm.ControllerManagerManifest, paths.Kubeadm.SchedulerManifest];
         foreach (var cp in nodes.ControlPlanes)
         {
             steps.Add(Restore($"rollback/restore/{cp.Name}", $"restore every file the rotation changed on {cp.Name} but the static pod manifests", cp, paths, rotationId, PhaseSteps.RestartBatch,
                 path => !path.StartsWith(manifests, StringComparison.Ordinal)));
-            foreach (var component in ManifestOrder)
+            foreach (var manifest in ordered)
+            {
+                var component = NodePath.GetFileName(manifest).Replace(".yaml", "", StringComparison.Ordinal);
                 steps.Add(Restore($"rollback/restore/{cp.Name}/{component}", $"restore {component}.yaml on {cp.Name} and wait for its pod", cp, paths, rotationId, PhaseSteps.RestartBatch,
-                    path => path == manifests + component + ".yaml"));
+                    path => path == manifest));
+            }
             steps.Add(Restore($"rollback/restore/{cp.Name}/other-manifests", $"restore any other static pod manifest the rotation changed on {cp.Name}", cp, paths, rotationId, PhaseSteps.RestartBatch,
-                path => path.StartsWith(manifests, StringComparison.Ordinal) && !ManifestOrder.Any(c => path == manifests + c + ".yaml")));
+                path => path.StartsWith(manifests, StringComparison.Ordinal) && !ordered.Contains(path)));
         }
         foreach (var node in nodes.All)
         {
